@@ -1,0 +1,24 @@
+//! Schema migrations for the order backend, run as their own step (CI, compose job, deploy), never at cold start.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_product_info;
+mod m20261126_000002_create_orders;
+mod m20261126_000003_create_outbox;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_product_info::Migration),
+            Box::new(m20261126_000002_create_orders::Migration),
+            Box::new(m20261126_000003_create_outbox::Migration),
+        ]
+    }
+}
+
+/// The demo catalogue loaded by the `seed` binary for local stacks; never part of the migrations.
+pub const SEED_SQL: &str = include_str!("../seed/products.sql");

@@ -1,0 +1,8 @@
+//! get-orders: `GET /orders` and `GET /orders/{id}` behind API Gateway; the caller's orders only.
+
+use order_core::{bootstrap, http};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    bootstrap::serve_http("get-orders", Vec::new(), http::get_orders).await
+}

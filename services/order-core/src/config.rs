@@ -1,0 +1,119 @@
+//! Configuration read once at init from the environment.
+//!
+//! Every variable the code reads goes through [`required`] or [`optional`] with a literal name, here (shared by
+//! every function) or in a function's own `main.rs`; `tests/contract` relies on that to check Terraform and
+//! compose.yaml set each one.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// A configuration variable is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The variable is not set (or empty).
+    #[error("environment variable {0} must be set")]
+    Missing(&'static str),
+    /// The variable is set but does not parse.
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Reads a variable that must be present and non-empty.
+pub fn required(name: &'static str) -> Result<String, ConfigError> {
+    optional(name).ok_or(ConfigError::Missing(name))
+}
+
+/// Reads a variable that may be absent; an empty value counts as absent.
+pub fn optional(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Parses an optional variable, falling back to `default` when it is absent.
+pub fn parsed_or<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match optional(name) {
+        None => Ok(default),
+        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// Where the database credentials come from.
+#[derive(Clone, Debug)]
+pub enum DbSource {
+    /// A full URL (`DATABASE_URL`): tests and the native local stack.
+    Url(SecretString),
+    /// The RDS-managed secret `{username, password}` plus where the database lives: AWS and compose.
+    Secret {
+        secret_arn: String,
+        host: String,
+        port: u16,
+        name: String,
+    },
+}
+
+/// Database settings shared by every function.
+#[derive(Clone, Debug)]
+pub struct DbSettings {
+    pub source: DbSource,
+    /// Pool size per execution environment: one Lambda handles one event at a time, so 2 is plenty.
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl DbSettings {
+    /// Reads `DATABASE_URL`, or else `DB_SECRET_ARN`, `DB_HOST`, `DB_PORT`, `DB_NAME`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let source = match optional("DATABASE_URL") {
+            Some(url) => DbSource::Url(SecretString::from(url)),
+            None => DbSource::Secret {
+                secret_arn: required("DB_SECRET_ARN")?,
+                host: required("DB_HOST")?,
+                port: required("DB_PORT")?
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| ConfigError::Invalid {
+                        name: "DB_PORT",
+                        reason: e.to_string(),
+                    })?,
+                name: required("DB_NAME")?,
+            },
+        };
+        Ok(Self {
+            source,
+            max_connections: parsed_or("DB_MAX_CONNECTIONS", 2)?,
+            acquire_timeout: Duration::from_secs(parsed_or("DB_ACQUIRE_TIMEOUT_SECONDS", 5)?),
+        })
+    }
+
+    /// Settings for a plain URL (tests, tools).
+    pub fn from_url(url: impl Into<String>) -> Self {
+        Self {
+            source: DbSource::Url(SecretString::from(url.into())),
+            max_connections: 5,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Outbox relay tuning (`outbox-relay` only).
+#[derive(Clone, Copy, Debug)]
+pub struct RelaySettings {
+    /// Rows younger than this are left to the publisher that wrote them.
+    pub min_age: Duration,
+    pub batch_size: u64,
+}
+
+impl RelaySettings {
+    /// Reads `OUTBOX_MIN_AGE_SECONDS` (default 5) and `OUTBOX_BATCH_SIZE` (default 100).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            min_age: Duration::from_secs(parsed_or("OUTBOX_MIN_AGE_SECONDS", 5)?),
+            batch_size: parsed_or("OUTBOX_BATCH_SIZE", 100)?,
+        })
+    }
+}

@@ -1,0 +1,212 @@
+//! The database pool for one execution environment, with RDS-managed credentials from Secrets Manager.
+//!
+//! The secret is fetched once at init and cached for the life of the environment. When PostgreSQL rejects
+//! the password (the secret was rotated), [`Db::run`] fetches it again once and retries.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::RwLock;
+
+use crate::config::{DbSettings, DbSource};
+
+/// The pool and where its credentials come from.
+pub struct Db {
+    settings: DbSettings,
+    secrets: Option<aws_sdk_secretsmanager::Client>,
+    conn: RwLock<DatabaseConnection>,
+}
+
+#[derive(Deserialize)]
+struct RdsSecret {
+    username: String,
+    password: SecretString,
+}
+
+impl Db {
+    /// Builds the pool; connections open lazily, so a slow database does not fail the Lambda init.
+    pub async fn connect(
+        settings: DbSettings,
+        secrets: Option<aws_sdk_secretsmanager::Client>,
+    ) -> anyhow::Result<Arc<Self>> {
+        let url = resolve_url(&settings, secrets.as_ref()).await?;
+        let conn = open(&settings, &url).await?;
+        Ok(Arc::new(Self {
+            settings,
+            secrets,
+            conn: RwLock::new(conn),
+        }))
+    }
+
+    /// A handle on the current pool (cheap: the pool is reference-counted).
+    pub async fn conn(&self) -> DatabaseConnection {
+        self.conn.read().await.clone()
+    }
+
+    /// Runs `op`; if the database refused our credentials, re-fetches the secret once and runs it again.
+    pub async fn run<T, E, F, Fut>(&self, op: F) -> Result<T, E>
+    where
+        F: Fn(DatabaseConnection) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: AsDbErr,
+    {
+        let first = op(self.conn().await).await;
+        match first {
+            Err(e) if e.as_db_err().is_some_and(is_auth_failure) && self.secrets.is_some() => {
+                tracing::warn!("database rejected the cached credentials; re-fetching the secret");
+                if let Err(refresh) = self.refresh().await {
+                    tracing::error!(error = %refresh, "could not refresh database credentials");
+                    return Err(e);
+                }
+                op(self.conn().await).await
+            }
+            other => other,
+        }
+    }
+
+    async fn refresh(&self) -> anyhow::Result<()> {
+        let url = resolve_url(&self.settings, self.secrets.as_ref()).await?;
+        let fresh = open(&self.settings, &url).await?;
+        let old = std::mem::replace(&mut *self.conn.write().await, fresh);
+        let _ = old.close().await;
+        Ok(())
+    }
+
+    /// Closes the pool (shutdown).
+    pub async fn close(&self) {
+        let _ = self.conn().await.close().await;
+    }
+}
+
+/// Errors that may wrap a database error, so [`Db::run`] can spot a rejected password.
+pub trait AsDbErr {
+    fn as_db_err(&self) -> Option<&DbErr>;
+}
+
+impl AsDbErr for DbErr {
+    fn as_db_err(&self) -> Option<&DbErr> {
+        Some(self)
+    }
+}
+
+/// SQLSTATE of a database error, if the server sent one.
+pub fn sqlstate(err: &DbErr) -> Option<String> {
+    let runtime = match err {
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return None,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(e) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// Name of the violated constraint, if any.
+pub fn violated_constraint(err: &DbErr) -> Option<String> {
+    let runtime = match err {
+        DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return None,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(e) => e
+            .as_database_error()
+            .and_then(|d| d.constraint())
+            .map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// `28P01 invalid_password` / `28000 invalid_authorization_specification`.
+pub fn is_auth_failure(err: &DbErr) -> bool {
+    matches!(sqlstate(err).as_deref(), Some("28P01" | "28000"))
+}
+
+/// True when the database could not be reached or the connection broke: retrying later may succeed.
+pub fn is_transient(err: &DbErr) -> bool {
+    if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
+    // connection exception, insufficient resources, operator intervention, transaction rollback (deadlock)
+    matches!(
+        sqlstate(err).as_deref().map(|s| &s[..2]),
+        Some("08" | "53" | "57" | "40")
+    )
+}
+
+async fn resolve_url(
+    settings: &DbSettings,
+    secrets: Option<&aws_sdk_secretsmanager::Client>,
+) -> anyhow::Result<SecretString> {
+    match &settings.source {
+        DbSource::Url(url) => Ok(url.clone()),
+        DbSource::Secret {
+            secret_arn,
+            host,
+            port,
+            name,
+        } => {
+            let client =
+                secrets.context("DB_SECRET_ARN is set but no Secrets Manager client was given")?;
+            let out = client
+                .get_secret_value()
+                .secret_id(secret_arn)
+                .send()
+                .await
+                .context("Failed to read the database secret")?;
+            let raw = out
+                .secret_string()
+                .context("the database secret has no string value")?;
+            let secret: RdsSecret = serde_json::from_str(raw)
+                .context("the database secret is not {username, password}")?;
+            Ok(SecretString::from(format!(
+                "postgres://{}:{}@{host}:{port}/{name}",
+                urlencode(&secret.username),
+                urlencode(secret.password.expose_secret()),
+            )))
+        }
+    }
+}
+
+async fn open(settings: &DbSettings, url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.expose_secret().to_owned());
+    options
+        .max_connections(settings.max_connections)
+        .min_connections(0)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_timeout(settings.acquire_timeout)
+        .connect_lazy(true)
+        .sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .context("Failed to set up the database pool")
+}
+
+/// Percent-encodes a URL userinfo component (RDS passwords contain any printable character).
+fn urlencode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::urlencode;
+
+    #[test]
+    fn userinfo_is_percent_encoded() {
+        assert_eq!(urlencode("p@ss:w/rd%"), "p%40ss%3Aw%2Frd%25");
+        assert_eq!(urlencode("plain-1_2.3~"), "plain-1_2.3~");
+    }
+}

@@ -1,0 +1,91 @@
+//! SQS batch handling: one span per message, per-message failures, panics caught per message.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::FutureExt;
+use opentelemetry::trace::TraceContextExt;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::messages::{self, Event};
+use crate::service::MessageFailure;
+use crate::telemetry;
+
+/// Runs `handler` for each message and reports the ones that did not succeed, so SQS redelivers them (and
+/// dead-letters them after `maxReceiveCount`). Messages are handled one after another: one Lambda environment
+/// holds a pool of two connections.
+pub async fn handle_batch<F, Fut>(
+    queue: &str,
+    event: SqsEvent,
+    batch_span: &tracing::Span,
+    handler: F,
+) -> SqsBatchResponse
+where
+    F: Fn(Event) -> Fut,
+    Fut: Future<Output = Result<(), MessageFailure>>,
+{
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let message_id = record.message_id.clone().unwrap_or_default();
+        let span = tracing::info_span!(
+            "process message",
+            otel.name = format!("{queue} process"),
+            otel.kind = "consumer",
+            messaging.system = "aws_sqs",
+            messaging.operation.type = "process",
+            messaging.destination.name = queue,
+            messaging.message.id = %message_id,
+            trace_id = tracing::field::Empty,
+            order_id = tracing::field::Empty,
+        );
+        let producer = telemetry::extract(&trace_attributes(&record));
+        let producer_span = producer.span().span_context().clone();
+        if producer_span.is_valid() {
+            batch_span.add_link(producer_span);
+        }
+        telemetry::adopt(&span, producer);
+        let outcome = async {
+            let event = messages::parse(record.body.as_deref().unwrap_or_default())
+                .map_err(|e| MessageFailure::Permanent(e.to_string()))?;
+            tracing::Span::current().record("order_id", tracing::field::display(event.order_id()));
+            match AssertUnwindSafe(handler(event)).catch_unwind().await {
+                Ok(result) => result,
+                Err(panic) => Err(MessageFailure::Permanent(format!(
+                    "panicked: {}",
+                    panic_message(&panic)
+                ))),
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        if let Err(failure) = outcome {
+            span.in_scope(
+                || tracing::error!(error = %failure, "message failed; SQS will redeliver it"),
+            );
+            let mut item = BatchItemFailure::default();
+            item.item_identifier = message_id;
+            response.batch_item_failures.push(item);
+        }
+    }
+    response
+}
+
+fn trace_attributes(record: &SqsMessage) -> HashMap<String, String> {
+    ["traceparent", "tracestate"]
+        .into_iter()
+        .filter_map(|key| {
+            let value = record.message_attributes.get(key)?.string_value.clone()?;
+            Some((key.to_owned(), value))
+        })
+        .collect()
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}

@@ -1,0 +1,295 @@
+//! Orders: create (with its outbox row, in one transaction), read one, list one customer's orders.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{order_line, orders, product_info};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::{
+    Currency, CustomerId, IdempotencyKey, Money, NewOrder, OrderId, OrderStatus, ProductId,
+};
+use crate::messages::{Event, TraceContext};
+use crate::store::outbox;
+
+/// One line as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrderLineView {
+    pub product_id: ProductId,
+    pub quantity: i32,
+    /// Captured when the order is priced; `null` while pending.
+    pub unit_price: Option<Money>,
+}
+
+/// An order as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrderView {
+    pub id: OrderId,
+    pub status: Status,
+    pub items: Vec<OrderLineView>,
+    pub total: Option<Money>,
+    pub rejection_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Serialized status (`pending`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Confirmed,
+    Rejected,
+    Fulfilled,
+    Cancelled,
+}
+
+impl From<OrderStatus> for Status {
+    fn from(s: OrderStatus) -> Self {
+        match s {
+            OrderStatus::Pending => Self::Pending,
+            OrderStatus::Confirmed => Self::Confirmed,
+            OrderStatus::Rejected => Self::Rejected,
+            OrderStatus::Fulfilled => Self::Fulfilled,
+            OrderStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// What `create` did.
+#[derive(Debug)]
+pub enum CreateOutcome {
+    /// A new order; `outbox_id` is the message announcing it, still to be published.
+    Created { order: OrderView, outbox_id: Uuid },
+    /// The same key and the same request were seen before: the original order.
+    Replayed(OrderView),
+    /// The key was used before for a different request.
+    KeyReused,
+    /// Some products are not in the catalogue.
+    UnknownProducts(Vec<ProductId>),
+}
+
+/// A page of orders, newest first.
+#[derive(Debug)]
+pub struct OrderPage {
+    pub orders: Vec<OrderView>,
+    /// The last order's id when more may follow.
+    pub next_after: Option<OrderId>,
+}
+
+const IDEMPOTENCY_CONSTRAINT: &str = "orders_customer_idempotency_key";
+
+/// Stores a pending order, its lines and its `OrderCreated` outbox row in one transaction.
+#[tracing::instrument(skip_all, fields(customer_id = customer.as_str()))]
+pub async fn create(
+    conn: &DatabaseConnection,
+    customer: &CustomerId,
+    key: Option<&IdempotencyKey>,
+    order: &NewOrder,
+    trace: &TraceContext,
+) -> Result<CreateOutcome, DbErr> {
+    let fingerprint = order.fingerprint();
+    if let Some(key) = key
+        && let Some(outcome) = replay(conn, customer, key, &fingerprint).await?
+    {
+        return Ok(outcome);
+    }
+    let missing = unknown_products(conn, order).await?;
+    if !missing.is_empty() {
+        return Ok(CreateOutcome::UnknownProducts(missing));
+    }
+    match insert(conn, customer, key, order, &fingerprint, trace).await {
+        Ok(created) => Ok(created),
+        // Two requests with the same key raced; the other one won. Answer as a replay of it.
+        Err(e) if crate::db::violated_constraint(&e).as_deref() == Some(IDEMPOTENCY_CONSTRAINT) => {
+            let key = key.expect("the idempotency constraint only fires with a key");
+            replay(conn, customer, key, &fingerprint).await?.ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn replay(
+    conn: &DatabaseConnection,
+    customer: &CustomerId,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+) -> Result<Option<CreateOutcome>, DbErr> {
+    let existing = orders::Entity::find()
+        .filter(orders::Column::CustomerId.eq(customer.as_str()))
+        .filter(orders::Column::IdempotencyKey.eq(key.as_str()))
+        .one(conn)
+        .await?;
+    let Some(existing) = existing else {
+        return Ok(None);
+    };
+    if existing.request_hash != fingerprint {
+        return Ok(Some(CreateOutcome::KeyReused));
+    }
+    let mut views = with_lines(conn, vec![existing]).await?;
+    Ok(views.pop().map(CreateOutcome::Replayed))
+}
+
+async fn unknown_products(
+    conn: &DatabaseConnection,
+    order: &NewOrder,
+) -> Result<Vec<ProductId>, DbErr> {
+    let wanted: Vec<Uuid> = order.lines().iter().map(|l| l.product_id.0).collect();
+    let known: HashSet<Uuid> = product_info::Entity::find()
+        .select_only()
+        .column(product_info::Column::Id)
+        .filter(product_info::Column::Id.is_in(wanted.clone()))
+        .into_tuple::<Uuid>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(wanted
+        .into_iter()
+        .filter(|id| !known.contains(id))
+        .map(ProductId)
+        .collect())
+}
+
+async fn insert(
+    conn: &DatabaseConnection,
+    customer: &CustomerId,
+    key: Option<&IdempotencyKey>,
+    order: &NewOrder,
+    fingerprint: &str,
+    trace: &TraceContext,
+) -> Result<CreateOutcome, DbErr> {
+    let id = OrderId::new();
+    let txn = conn.begin().await?;
+    let row = orders::Entity::insert(orders::ActiveModel {
+        id: Set(id.0),
+        customer_id: Set(customer.as_str().to_owned()),
+        status: Set(OrderStatus::Pending),
+        total_minor: Set(None),
+        currency: Set(None),
+        rejection_reason: Set(None),
+        idempotency_key: Set(key.map(|k| k.as_str().to_owned())),
+        request_hash: Set(fingerprint.to_owned()),
+        created_at: NotSet,
+        updated_at: NotSet,
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    let lines: Vec<order_line::ActiveModel> = order
+        .lines()
+        .iter()
+        .zip(1..)
+        .map(|(line, line_no)| order_line::ActiveModel {
+            order_id: Set(id.0),
+            line_no: Set(line_no),
+            product_id: Set(line.product_id.0),
+            quantity: Set(line.quantity.get() as i32),
+            unit_price_minor: Set(None),
+        })
+        .collect();
+    order_line::Entity::insert_many(lines).exec(&txn).await?;
+    let outbox_id = outbox::enqueue(&txn, &Event::OrderCreated { order_id: id }, trace).await?;
+    txn.commit().await?;
+    let mut views = with_lines(conn, vec![row]).await?;
+    let order = views
+        .pop()
+        .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
+    Ok(CreateOutcome::Created { order, outbox_id })
+}
+
+/// The customer's order, or `None` (also for another customer's order: no existence oracle).
+#[tracing::instrument(skip_all, fields(order_id = %id))]
+pub async fn get(
+    conn: &DatabaseConnection,
+    customer: &CustomerId,
+    id: OrderId,
+) -> Result<Option<OrderView>, DbErr> {
+    let row = orders::Entity::find_by_id(id.0)
+        .filter(orders::Column::CustomerId.eq(customer.as_str()))
+        .one(conn)
+        .await?;
+    Ok(with_lines(conn, row.into_iter().collect()).await?.pop())
+}
+
+/// One page of the customer's orders, newest first, strictly older than `after`.
+#[tracing::instrument(skip_all, fields(customer_id = customer.as_str(), limit))]
+pub async fn list(
+    conn: &DatabaseConnection,
+    customer: &CustomerId,
+    status: Option<OrderStatus>,
+    after: Option<OrderId>,
+    limit: u64,
+) -> Result<OrderPage, DbErr> {
+    let mut query = orders::Entity::find()
+        .filter(orders::Column::CustomerId.eq(customer.as_str()))
+        .order_by_desc(orders::Column::Id)
+        .limit(limit + 1);
+    if let Some(status) = status {
+        query = query.filter(orders::Column::Status.eq(status));
+    }
+    if let Some(after) = after {
+        query = query.filter(orders::Column::Id.lt(after.0));
+    }
+    let mut rows = query.all(conn).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let orders = with_lines(conn, rows).await?;
+    let next_after = more.then(|| orders.last().map(|o| o.id)).flatten();
+    Ok(OrderPage { orders, next_after })
+}
+
+/// Loads the lines of `rows` in one query and assembles the views, keeping the order of `rows`.
+async fn with_lines<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<orders::Model>,
+) -> Result<Vec<OrderView>, DbErr> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut lines: HashMap<Uuid, Vec<order_line::Model>> = HashMap::new();
+    for line in order_line::Entity::find()
+        .filter(order_line::Column::OrderId.is_in(ids))
+        .order_by_asc(order_line::Column::OrderId)
+        .order_by_asc(order_line::Column::LineNo)
+        .all(conn)
+        .await?
+    {
+        lines.entry(line.order_id).or_default().push(line);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let currency = row
+                .currency
+                .as_deref()
+                .and_then(|c| Currency::parse(c).ok());
+            let money =
+                |minor: Option<i64>| minor.zip(currency).and_then(|(m, c)| Money::new(m, c).ok());
+            OrderView {
+                id: OrderId(row.id),
+                status: row.status.into(),
+                items: lines
+                    .remove(&row.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|l| OrderLineView {
+                        product_id: ProductId(l.product_id),
+                        quantity: l.quantity,
+                        unit_price: money(l.unit_price_minor),
+                    })
+                    .collect(),
+                total: money(row.total_minor),
+                rejection_reason: row.rejection_reason,
+                created_at: row.created_at.with_timezone(&Utc),
+                updated_at: row.updated_at.with_timezone(&Utc),
+            }
+        })
+        .collect())
+}
