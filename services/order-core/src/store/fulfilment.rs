@@ -118,7 +118,7 @@ pub async fn reserve(
                     )
                     .col_expr(
                         product_info::Column::UpdatedAt,
-                        Expr::current_timestamp().into(),
+                        Expr::current_timestamp(),
                     )
                     .filter(product_info::Column::Id.eq(line.product_id))
                     .exec(&txn)
@@ -220,7 +220,7 @@ pub async fn commit(conn: &DatabaseConnection, id: OrderId) -> Result<CommitOutc
             )
             .col_expr(
                 product_info::Column::UpdatedAt,
-                Expr::current_timestamp().into(),
+                Expr::current_timestamp(),
             )
             .filter(product_info::Column::Id.eq(line.product_id))
             .exec_with_returning(&txn)

@@ -125,7 +125,7 @@ pub async fn publish(
         outbox::Entity::update_many()
             .col_expr(
                 outbox::Column::PublishedAt,
-                Expr::current_timestamp().into(),
+                Expr::current_timestamp(),
             )
             .col_expr(
                 outbox::Column::Attempts,

@@ -1,0 +1,489 @@
+//! Test support: a fresh PostgreSQL database per test with migrations applied, queues on the SQS emulator,
+//! API Gateway events, and a poller that feeds queue messages to the consumers the way Lambda does.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_sdk_sqs::types::QueueAttributeName;
+use lambda_http::{Body, Request, Response};
+use migration::{Migrator, MigratorTrait};
+use order_core::config::DbSettings;
+use order_core::db::Db;
+use order_core::messages::Destination;
+use order_core::publisher::SqsSender;
+use order_core::service::{Deps, MessageFailure, OrderService, routes};
+pub use sea_orm::ConnectionTrait;
+use sea_orm::{Database, DatabaseConnection};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Where to create throwaway databases.
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The SQS emulator (moto) started by `cargo xtask test`; a refused loopback port otherwise, so nothing ever
+/// leaves the machine.
+pub fn sqs_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:9".to_owned())
+}
+
+/// An SQS client for the emulator.
+pub async fn sqs_client() -> aws_sdk_sqs::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(sqs_endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_sqs::Client::new(&config)
+}
+
+/// A queue with a DLQ that receives messages after `max_receive` failed receives.
+#[derive(Clone)]
+pub struct TestQueue {
+    pub url: String,
+    pub arn: String,
+    pub dlq_url: String,
+}
+
+/// Products every test database starts with.
+pub const TEE: Uuid = Uuid::from_u128(0x0193a000_0000_7000_8000_000000000001);
+pub const MUG: Uuid = Uuid::from_u128(0x0193a000_0000_7000_8000_000000000003);
+pub const HOODIE: Uuid = Uuid::from_u128(0x0193a000_0000_7000_8000_000000000006);
+
+/// One test's world: its own database, its own queues, and the functions' dependencies wired to them.
+pub struct TestApp {
+    pub db_url: String,
+    pub conn: DatabaseConnection,
+    pub deps: Deps,
+    pub sqs: aws_sdk_sqs::Client,
+    pub orders_queue: TestQueue,
+    pub stock_queue: TestQueue,
+}
+
+/// Creates a fresh database, runs the migrations, loads the demo catalogue, and creates two queues with DLQs.
+pub async fn spawn_app() -> TestApp {
+    let name = format!("t_{}", Uuid::new_v4().simple());
+    let admin = Database::connect(admin_url())
+        .await
+        .expect("PostgreSQL must be reachable");
+    admin
+        .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
+        .await
+        .expect("create test database");
+    let db_url = replace_db_name(&admin_url(), &name);
+    let conn = Database::connect(&db_url)
+        .await
+        .expect("connect to test database");
+    Migrator::up(&conn, None).await.expect("migrations run");
+    conn.execute_unprepared(migration::SEED_SQL)
+        .await
+        .expect("seed");
+
+    let sqs = sqs_client().await;
+    let orders_queue = create_queue(&sqs, &name, "orders", 3).await;
+    let stock_queue = create_queue(&sqs, &name, "stock", 3).await;
+    let deps = deps_for(&db_url, &sqs, &orders_queue, &stock_queue).await;
+    TestApp {
+        db_url,
+        conn,
+        deps,
+        sqs,
+        orders_queue,
+        stock_queue,
+    }
+}
+
+/// Function dependencies for a database URL.
+pub async fn deps_for(
+    db_url: &str,
+    sqs: &aws_sdk_sqs::Client,
+    orders: &TestQueue,
+    stock: &TestQueue,
+) -> Deps {
+    deps_with_timeout(
+        db_url,
+        sqs,
+        orders,
+        stock,
+        std::time::Duration::from_secs(10),
+    )
+    .await
+}
+
+/// Dependencies whose database cannot be reached (a closed loopback port): every query fails as a real outage
+/// does, after a short acquire timeout.
+pub async fn unavailable_deps(
+    sqs: &aws_sdk_sqs::Client,
+    orders: &TestQueue,
+    stock: &TestQueue,
+) -> Deps {
+    let url = "postgres://postgres@127.0.0.1:1/unavailable";
+    deps_with_timeout(url, sqs, orders, stock, std::time::Duration::from_secs(1)).await
+}
+
+async fn deps_with_timeout(
+    db_url: &str,
+    sqs: &aws_sdk_sqs::Client,
+    orders: &TestQueue,
+    stock: &TestQueue,
+    acquire_timeout: std::time::Duration,
+) -> Deps {
+    let mut settings = DbSettings::from_url(db_url);
+    settings.max_connections = 10;
+    settings.acquire_timeout = acquire_timeout;
+    Deps {
+        db: Db::connect(settings, None).await.expect("pool"),
+        sender: Arc::new(SqsSender::new(sqs.clone())),
+        routes: routes([
+            (Destination::Orders, orders.url.clone()),
+            (Destination::Stock, stock.url.clone()),
+        ]),
+    }
+}
+
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("URL has a database path");
+    format!("{base}/{name}")
+}
+
+async fn create_queue(
+    sqs: &aws_sdk_sqs::Client,
+    prefix: &str,
+    what: &str,
+    max_receive: u32,
+) -> TestQueue {
+    let dlq_url = sqs
+        .create_queue()
+        .queue_name(format!("{prefix}-{what}-dlq"))
+        .send()
+        .await
+        .expect("the SQS emulator must be running (use `cargo xtask test`)")
+        .queue_url
+        .unwrap();
+    let dlq_arn = queue_arn(sqs, &dlq_url).await;
+    let url = sqs
+        .create_queue()
+        .queue_name(format!("{prefix}-{what}"))
+        .attributes(
+            QueueAttributeName::RedrivePolicy,
+            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive}).to_string(),
+        )
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .unwrap();
+    let arn = queue_arn(sqs, &url).await;
+    TestQueue { url, arn, dlq_url }
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .expect("queue ARN")
+}
+
+impl TestApp {
+    pub fn orders(&self) -> OrderService {
+        OrderService {
+            deps: self.deps.clone(),
+        }
+    }
+
+    /// Receives up to 10 messages (visibility 0 by default in tests so failures come straight back).
+    pub async fn receive(
+        &self,
+        queue: &TestQueue,
+        visibility: i32,
+    ) -> Vec<aws_sdk_sqs::types::Message> {
+        self.sqs
+            .receive_message()
+            .queue_url(&queue.url)
+            .max_number_of_messages(10)
+            .visibility_timeout(visibility)
+            .message_attribute_names("All")
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .expect("receive")
+            .messages
+            .unwrap_or_default()
+    }
+
+    /// What Lambda's event source mapping does: receive, invoke with an SQS event, delete what did not fail.
+    /// Returns (handled, failed) counts.
+    pub async fn pump<F, Fut>(&self, queue: &TestQueue, handler: F) -> (usize, usize)
+    where
+        F: Fn(order_core::messages::Event) -> Fut,
+        Fut: Future<Output = Result<(), MessageFailure>>,
+    {
+        let messages = self.receive(queue, 30).await;
+        self.deliver(queue, messages, handler).await
+    }
+
+    /// Delivers `messages` as one SQS event and deletes the ones not reported as failures.
+    pub async fn deliver<F, Fut>(
+        &self,
+        queue: &TestQueue,
+        messages: Vec<aws_sdk_sqs::types::Message>,
+        handler: F,
+    ) -> (usize, usize)
+    where
+        F: Fn(order_core::messages::Event) -> Fut,
+        Fut: Future<Output = Result<(), MessageFailure>>,
+    {
+        if messages.is_empty() {
+            return (0, 0);
+        }
+        let event = sqs_event(&messages, &queue.arn);
+        let response =
+            order_core::sqs::handle_batch("test", event, &tracing::Span::none(), handler).await;
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        for m in &messages {
+            if !failed.contains(&m.message_id.clone().unwrap_or_default()) {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&queue.url)
+                    .receipt_handle(m.receipt_handle.clone().unwrap())
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+        (messages.len() - failed.len(), failed.len())
+    }
+
+    /// Runs both consumers until both queues are empty.
+    pub async fn drain(&self) {
+        for _ in 0..100 {
+            let deps = self.deps.clone();
+            let (a, fa) = self
+                .pump(&self.orders_queue, |e| {
+                    let deps = deps.clone();
+                    async move { order_core::service::process_order(&deps, &e).await }
+                })
+                .await;
+            let (b, fb) = self
+                .pump(&self.stock_queue, |e| {
+                    let deps = deps.clone();
+                    async move { order_core::service::update_stock(&deps, &e).await }
+                })
+                .await;
+            assert_eq!(fa + fb, 0, "no message should fail while draining");
+            if a + b == 0 {
+                return;
+            }
+        }
+        panic!("queues did not drain");
+    }
+
+    pub async fn scalar_i64(&self, sql: &str) -> i64 {
+        let row = self
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                sql.to_owned(),
+            ))
+            .await
+            .expect("query")
+            .expect("one row");
+        row.try_get_by_index::<i64>(0)
+            .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
+            .expect("integer column")
+    }
+
+    pub async fn stock(&self, product: Uuid) -> (i64, i64) {
+        let on_hand = self
+            .scalar_i64(&format!(
+                "SELECT stock_on_hand FROM product_info WHERE id = '{product}'"
+            ))
+            .await;
+        let reserved = self
+            .scalar_i64(&format!(
+                "SELECT stock_reserved FROM product_info WHERE id = '{product}'"
+            ))
+            .await;
+        (on_hand, reserved)
+    }
+
+    pub async fn status(&self, order: &str) -> String {
+        let row = self
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                format!("SELECT status FROM orders WHERE id = '{order}'"),
+            ))
+            .await
+            .expect("query")
+            .expect("order exists");
+        row.try_get_by_index::<String>(0).unwrap()
+    }
+}
+
+/// The SQS event Lambda would build from received messages.
+pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> SqsEvent {
+    let records = messages
+        .iter()
+        .map(|m| {
+            let mut record = SqsMessage::default();
+            record.message_id = m.message_id.clone();
+            record.receipt_handle = m.receipt_handle.clone();
+            record.body = m.body.clone();
+            record.event_source = Some("aws:sqs".into());
+            record.event_source_arn = Some(queue_arn.to_owned());
+            record.message_attributes = m
+                .message_attributes
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| {
+                    let mut attribute = SqsMessageAttribute::default();
+                    attribute.data_type = Some(v.data_type);
+                    attribute.string_value = v.string_value;
+                    (k, attribute)
+                })
+                .collect::<HashMap<_, _>>();
+            record
+        })
+        .collect();
+    let mut event = SqsEvent::default();
+    event.records = records;
+    event
+}
+
+/// A REST API (v1) proxy event as API Gateway sends it with a Cognito user-pool authorizer.
+pub struct ApiEvent {
+    value: Value,
+}
+
+impl ApiEvent {
+    /// Starts from the recorded fixture of `POST /orders`.
+    pub fn new(method: &str, resource: &str, path: &str) -> Self {
+        let mut value: Value =
+            serde_json::from_str(include_str!("../fixtures/apigw_rest_post_orders.json")).unwrap();
+        value["httpMethod"] = json!(method);
+        value["resource"] = json!(resource);
+        value["path"] = json!(path);
+        value["requestContext"]["httpMethod"] = json!(method);
+        value["requestContext"]["resourcePath"] = json!(resource);
+        value["requestContext"]["path"] = json!(format!("/prod{path}"));
+        value["requestContext"]["requestId"] = json!(Uuid::new_v4().to_string());
+        value["body"] = Value::Null;
+        Self { value }
+    }
+
+    pub fn by(mut self, sub: &str) -> Self {
+        self.value["requestContext"]["authorizer"]["claims"]["sub"] = json!(sub);
+        self
+    }
+
+    pub fn anonymous(mut self) -> Self {
+        self.value["requestContext"]["authorizer"] = Value::Null;
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.value["headers"][name] = json!(value);
+        self.value["multiValueHeaders"][name] = json!([value]);
+        self
+    }
+
+    pub fn body(mut self, body: &str) -> Self {
+        self.value["body"] = json!(body);
+        self
+    }
+
+    pub fn path_param(mut self, name: &str, value: &str) -> Self {
+        self.value["pathParameters"] = json!({ name: value });
+        self
+    }
+
+    pub fn query(mut self, params: &[(&str, &str)]) -> Self {
+        let single: serde_json::Map<String, Value> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+        let multi: serde_json::Map<String, Value> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!([v])))
+            .collect();
+        self.value["queryStringParameters"] = Value::Object(single);
+        self.value["multiValueQueryStringParameters"] = Value::Object(multi);
+        self
+    }
+
+    pub fn request(&self) -> Request {
+        lambda_http::request::from_str(&self.value.to_string()).expect("a valid API Gateway event")
+    }
+}
+
+/// A response's status, headers and JSON body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub json: Value,
+}
+
+pub fn answer(response: Response<Body>) -> Answer {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let json = match response.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::Null),
+        Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    Answer {
+        status,
+        headers,
+        json,
+    }
+}
+
+impl TestApp {
+    pub async fn post_order(&self, event: ApiEvent) -> Answer {
+        let service = self.orders();
+        answer(
+            order_core::http::respond(event.request(), |req| {
+                order_core::http::create_order(service, req)
+            })
+            .await,
+        )
+    }
+
+    pub async fn get(&self, event: ApiEvent) -> Answer {
+        let service = self.orders();
+        answer(
+            order_core::http::respond(event.request(), |req| {
+                order_core::http::get_orders(service, req)
+            })
+            .await,
+        )
+    }
+
+    /// `POST /orders` as `customer` with `items` as JSON.
+    pub async fn create(&self, customer: &str, items: Value) -> Answer {
+        self.post_order(
+            ApiEvent::new("POST", "/orders", "/orders")
+                .by(customer)
+                .body(&json!({ "items": items }).to_string()),
+        )
+        .await
+    }
+}
