@@ -1,0 +1,56 @@
+#!/bin/sh
+# LocalStack ready hook (mounted into /etc/localstack/init/ready.d/): creates
+# what Terraform creates in AWS for the functions to talk to:
+#   - queue 1 `orders` and queue 2 `stock`, each with a DLQ and a redrive
+#     policy (maxReceiveCount 3);
+#   - the DB secret {"username","password"} under a fixed name, so the
+#     functions' DB_SECRET_ARN can be that name.
+# LocalStack keeps no state between restarts here, so this runs on every
+# start; every step is idempotent anyway. The compose healthcheck waits for
+# this script to finish (/_localstack/init/ready), so nothing starts against
+# a half-made queue.
+set -eu
+
+DB_SECRET_NAME="${DB_SECRET_NAME:-orders/db}"
+DB_USERNAME="${DB_USERNAME:-postgres}"
+: "${DB_PASSWORD:?DB_PASSWORD must be set on the localstack service}"
+case "$DB_PASSWORD" in
+*\"* | *\\*)
+    echo "init-aws: DB_PASSWORD must not contain \" or \\ (it goes into JSON)" >&2
+    exit 1
+    ;;
+esac
+MAX_RECEIVE_COUNT="${MAX_RECEIVE_COUNT:-3}"
+VISIBILITY_TIMEOUT="${QUEUE_VISIBILITY_TIMEOUT_SECONDS:-60}"
+
+# create_queue NAME: creates NAME-dlq and NAME, NAME redriving to NAME-dlq.
+create_queue() {
+    name="$1"
+    dlq_url=$(awslocal sqs create-queue --queue-name "${name}-dlq" \
+        --query QueueUrl --output text)
+    dlq_arn=$(awslocal sqs get-queue-attributes --queue-url "$dlq_url" \
+        --attribute-names QueueArn --query Attributes.QueueArn --output text)
+    url=$(awslocal sqs create-queue --queue-name "$name" \
+        --query QueueUrl --output text)
+    # RedrivePolicy is a JSON document inside a JSON string attribute.
+    attributes=$(mktemp)
+    printf '{"VisibilityTimeout":"%s","RedrivePolicy":"{\\"deadLetterTargetArn\\":\\"%s\\",\\"maxReceiveCount\\":\\"%s\\"}"}' \
+        "$VISIBILITY_TIMEOUT" "$dlq_arn" "$MAX_RECEIVE_COUNT" >"$attributes"
+    awslocal sqs set-queue-attributes --queue-url "$url" \
+        --attributes "file://$attributes"
+    rm -f "$attributes"
+    echo "init-aws: queue $url -> $dlq_url (maxReceiveCount $MAX_RECEIVE_COUNT)"
+}
+
+create_queue orders
+create_queue stock
+
+secret=$(printf '{"username":"%s","password":"%s"}' "$DB_USERNAME" "$DB_PASSWORD")
+if awslocal secretsmanager describe-secret --secret-id "$DB_SECRET_NAME" >/dev/null 2>&1; then
+    awslocal secretsmanager put-secret-value --secret-id "$DB_SECRET_NAME" \
+        --secret-string "$secret" >/dev/null
+else
+    awslocal secretsmanager create-secret --name "$DB_SECRET_NAME" \
+        --secret-string "$secret" >/dev/null
+fi
+echo "init-aws: secret $DB_SECRET_NAME"
