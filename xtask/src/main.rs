@@ -7,6 +7,7 @@
 mod checks;
 mod env;
 mod proc;
+mod up;
 
 use anyhow::{Result, bail};
 
@@ -17,9 +18,11 @@ fn main() -> Result<()> {
         Some("test") => checks::test(&root, &args[1..]),
         Some("lint") => checks::lint(&root),
         Some("static") => checks::static_checks(&root),
+        Some("up") => up::up(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [nextest args]  everything CI runs: unit, integration and static checks\n  lint                 cargo fmt --check and clippy -D warnings\n  static               Dockerfile, compose, Terraform and contract checks only"
+                "usage: cargo xtask <command>\n\n  test [nextest args]  everything CI runs: unit, integration and static checks\n  lint                 cargo fmt --check and clippy -D warnings\n  static               Dockerfile, compose, Terraform and contract checks only
+  up                   the whole stack as local processes (no Docker)"
             );
             bail!("unknown command {:?}", args.first())
         }
