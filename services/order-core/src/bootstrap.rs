@@ -68,7 +68,6 @@ where
     Fut: Future<Output = Result<lambda_http::Response<lambda_http::Body>, crate::http::ApiError>>
         + Send,
 {
-    use tracing::Instrument;
     let telemetry = crate::telemetry::init(name);
     let deps = deps(queues).await?;
     on_shutdown(telemetry.clone(), deps.db.clone());
@@ -76,12 +75,8 @@ where
     lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| {
         let (service, handler, telemetry) = (service.clone(), handler.clone(), telemetry.clone());
         async move {
-            let span = crate::http::server_span(&req, coldstart(), &region());
-            let response = crate::http::respond(req, |req| handler(service, req))
-                .instrument(span.clone())
-                .await;
-            span.record("http.response.status_code", response.status().as_u16());
-            drop(span);
+            let response =
+                crate::http::serve(req, coldstart(), &region(), |req| handler(service, req)).await;
             telemetry.flush();
             Ok::<_, std::convert::Infallible>(response)
         }

@@ -61,7 +61,7 @@ pub struct OrderService {
 
 impl OrderService {
     /// Stores the order with its outbox row, then tries to publish it at once.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(name = "create order", skip_all)]
     pub async fn create(
         &self,
         customer: &CustomerId,

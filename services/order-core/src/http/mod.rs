@@ -54,6 +54,24 @@ where
     }
 }
 
+/// Serves one request the way every HTTP function does: a server span in the caller's trace, the handler's
+/// error rendered as problem+json, the status recorded on the span.
+pub async fn serve<F>(
+    req: Request,
+    coldstart: bool,
+    region: &str,
+    handler: impl FnOnce(Request) -> F,
+) -> Response<Body>
+where
+    F: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    use tracing::Instrument;
+    let span = server_span(&req, coldstart, region);
+    let response = respond(req, handler).instrument(span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
+    response
+}
+
 /// The server span of one request, a child of the caller's trace (W3C or X-Ray headers).
 pub fn server_span(req: &Request, coldstart: bool, region: &str) -> tracing::Span {
     let route = match req.request_context_ref() {

@@ -89,7 +89,7 @@ async fn lock_products(
 }
 
 /// Prices the order and reserves its stock, or rejects it; writes the queue 2 message on confirmation.
-#[tracing::instrument(skip_all, fields(order_id = %id, db.system = "postgresql"))]
+#[tracing::instrument(name = "reserve stock", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "product_info"))]
 pub async fn reserve(
     conn: &DatabaseConnection,
     id: OrderId,
@@ -116,10 +116,7 @@ pub async fn reserve(
                         product_info::Column::StockReserved,
                         Expr::col(product_info::Column::StockReserved).add(line.quantity),
                     )
-                    .col_expr(
-                        product_info::Column::UpdatedAt,
-                        Expr::current_timestamp(),
-                    )
+                    .col_expr(product_info::Column::UpdatedAt, Expr::current_timestamp())
                     .filter(product_info::Column::Id.eq(line.product_id))
                     .exec(&txn)
                     .await?;
@@ -196,7 +193,7 @@ async fn set_status(
 }
 
 /// Moves the reserved quantities out of stock and marks the order `fulfilled`.
-#[tracing::instrument(skip_all, fields(order_id = %id, db.system = "postgresql"))]
+#[tracing::instrument(name = "commit stock", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "product_info"))]
 pub async fn commit(conn: &DatabaseConnection, id: OrderId) -> Result<CommitOutcome, DbErr> {
     let txn = conn.begin().await?;
     let Some(order) = lock_order(&txn, id).await? else {
@@ -218,10 +215,7 @@ pub async fn commit(conn: &DatabaseConnection, id: OrderId) -> Result<CommitOutc
                 product_info::Column::StockReserved,
                 Expr::col(product_info::Column::StockReserved).sub(line.quantity),
             )
-            .col_expr(
-                product_info::Column::UpdatedAt,
-                Expr::current_timestamp(),
-            )
+            .col_expr(product_info::Column::UpdatedAt, Expr::current_timestamp())
             .filter(product_info::Column::Id.eq(line.product_id))
             .exec_with_returning(&txn)
             .await?;

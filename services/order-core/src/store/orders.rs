@@ -86,7 +86,7 @@ pub struct OrderPage {
 const IDEMPOTENCY_CONSTRAINT: &str = "orders_customer_idempotency_key";
 
 /// Stores a pending order, its lines and its `OrderCreated` outbox row in one transaction.
-#[tracing::instrument(skip_all, fields(customer_id = customer.as_str()))]
+#[tracing::instrument(name = "INSERT orders", skip_all, fields(customer_id = customer.as_str(), db.system = "postgresql", db.operation.name = "INSERT", db.collection.name = "orders"))]
 pub async fn create(
     conn: &DatabaseConnection,
     customer: &CustomerId,
@@ -204,7 +204,7 @@ async fn insert(
 }
 
 /// The customer's order, or `None` (also for another customer's order: no existence oracle).
-#[tracing::instrument(skip_all, fields(order_id = %id))]
+#[tracing::instrument(name = "SELECT orders", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "SELECT", db.collection.name = "orders"))]
 pub async fn get(
     conn: &DatabaseConnection,
     customer: &CustomerId,
@@ -218,7 +218,7 @@ pub async fn get(
 }
 
 /// One page of the customer's orders, newest first, strictly older than `after`.
-#[tracing::instrument(skip_all, fields(customer_id = customer.as_str(), limit))]
+#[tracing::instrument(name = "SELECT orders", skip_all, fields(customer_id = customer.as_str(), limit, db.system = "postgresql", db.operation.name = "SELECT", db.collection.name = "orders"))]
 pub async fn list(
     conn: &DatabaseConnection,
     customer: &CustomerId,

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::messages::{Destination, Event, TraceContext};
 use crate::publisher::{MessageSender, OutgoingMessage};
+use crate::telemetry;
 
 /// Writes `event` to the outbox inside the caller's transaction.
 pub async fn enqueue<C: ConnectionTrait>(
@@ -61,7 +62,7 @@ pub struct PublishReport {
 pub type Routes = HashMap<Destination, String>;
 
 /// Claims the selected unpublished rows, sends them and marks those SQS accepted.
-#[tracing::instrument(skip_all, fields(selection = ?selection))]
+#[tracing::instrument(name = "outbox publish", skip_all, fields(selection = ?selection, db.system = "postgresql", db.operation.name = "SELECT FOR UPDATE SKIP LOCKED", db.collection.name = "outbox"))]
 pub async fn publish(
     conn: &DatabaseConnection,
     sender: &dyn MessageSender,
@@ -87,15 +88,32 @@ pub async fn publish(
     let rows = query.all(&txn).await?;
     let mut report = PublishReport::default();
     let mut by_destination: HashMap<&str, Vec<OutgoingMessage>> = HashMap::new();
+    // One producer span per message, a child of the transaction that wrote the row: a relay-published message
+    // stays in the original request's trace, and the relay shows up in it.
+    let mut producer_spans = Vec::with_capacity(rows.len());
     for row in &rows {
+        let span = tracing::info_span!(
+            "publish",
+            otel.name = format!("{} publish", row.destination),
+            otel.kind = "producer",
+            messaging.system = "aws_sqs",
+            messaging.operation.type = "send",
+            messaging.destination.name = row.destination.as_str(),
+            outbox_id = %row.id,
+            trace_id = tracing::field::Empty,
+        );
+        let written_by: TraceContext =
+            serde_json::from_value(row.trace_context.clone()).unwrap_or_default();
+        telemetry::adopt(&span, telemetry::extract(&written_by));
         by_destination
             .entry(row.destination.as_str())
             .or_default()
             .push(OutgoingMessage {
                 id: row.id,
                 body: row.payload.to_string(),
-                trace: serde_json::from_value(row.trace_context.clone()).unwrap_or_default(),
+                trace: telemetry::span_trace_context(&span),
             });
+        producer_spans.push(span);
     }
     let mut sent = Vec::new();
     let mut failed = Vec::new();
@@ -123,10 +141,7 @@ pub async fn publish(
     if !sent.is_empty() {
         report.published = sent.len();
         outbox::Entity::update_many()
-            .col_expr(
-                outbox::Column::PublishedAt,
-                Expr::current_timestamp(),
-            )
+            .col_expr(outbox::Column::PublishedAt, Expr::current_timestamp())
             .col_expr(
                 outbox::Column::Attempts,
                 Expr::col(outbox::Column::Attempts).add(1),
@@ -147,6 +162,7 @@ pub async fn publish(
             .await?;
     }
     txn.commit().await?;
+    drop(producer_spans);
     Ok(report)
 }
 

@@ -405,6 +405,16 @@ impl ApiEvent {
         self
     }
 
+    pub fn without_header(mut self, name: &str) -> Self {
+        if let Some(h) = self.value["headers"].as_object_mut() {
+            h.remove(name);
+        }
+        if let Some(h) = self.value["multiValueHeaders"].as_object_mut() {
+            h.remove(name);
+        }
+        self
+    }
+
     pub fn body(mut self, body: &str) -> Self {
         self.value["body"] = json!(body);
         self

@@ -5,6 +5,8 @@
 //! `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`. Without an endpoint, spans are not exported but trace ids
 //! still flow through messages and logs.
 
+mod json_log;
+
 use std::collections::HashMap;
 
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
@@ -64,11 +66,8 @@ pub fn init(service: &'static str) -> Telemetry {
     });
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let fmt = tracing_subscriber::fmt::layer()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(true)
-        .with_target(false);
+        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+        .event_format(json_log::JsonLog);
     let registry = tracing_subscriber::registry().with(filter).with(fmt);
     let result = match &provider {
         Some(p) => {
@@ -94,7 +93,12 @@ pub fn init(service: &'static str) -> Telemetry {
 
 /// The current span's context as W3C headers, to store in the outbox and send as message attributes.
 pub fn current_trace_context() -> TraceContext {
-    let cx = tracing::Span::current().context();
+    span_trace_context(&tracing::Span::current())
+}
+
+/// `span`'s context as W3C headers.
+pub fn span_trace_context(span: &tracing::Span) -> TraceContext {
+    let cx = span.context();
     let mut carrier = HashMap::new();
     global::get_text_map_propagator(|p| p.inject_context(&cx, &mut carrier));
     carrier
@@ -102,7 +106,47 @@ pub fn current_trace_context() -> TraceContext {
 
 /// A context from W3C headers; anything malformed yields an empty context (a fresh trace), never an error.
 pub fn extract(carrier: &HashMap<String, String>) -> Context {
-    global::get_text_map_propagator(|p| p.extract(carrier))
+    // The SDK's propagator accepts ids of the wrong length; W3C says to ignore such a header, so check it first.
+    match carrier.get("traceparent") {
+        Some(tp) if well_formed_traceparent(tp) => {
+            let mut carrier = carrier.clone();
+            if carrier
+                .get("tracestate")
+                .is_some_and(|ts| ts.len() > MAX_TRACESTATE)
+            {
+                carrier.remove("tracestate");
+            }
+            global::get_text_map_propagator(|p| p.extract(&carrier))
+        }
+        _ => Context::new(),
+    }
+}
+
+/// Longest `tracestate` kept (32 members of 256 bytes would be 8 KiB; real ones are far shorter).
+const MAX_TRACESTATE: usize = 512;
+
+/// `version-traceid-parentid-flags` with exact lengths in lower-case hex, not version `ff`, non-zero ids.
+fn well_formed_traceparent(value: &str) -> bool {
+    let parts: Vec<&str> = value.trim().split('-').collect();
+    let hex = |s: &str, len: usize| {
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let zero = |s: &str| s.bytes().all(|b| b == b'0');
+    match parts.as_slice() {
+        [version, trace, parent, flags, rest @ ..] => {
+            hex(version, 2)
+                && *version != "ff"
+                && (*version != "00" || rest.is_empty())
+                && hex(trace, 32)
+                && !zero(trace)
+                && hex(parent, 16)
+                && !zero(parent)
+                && hex(flags, 2)
+        }
+        _ => false,
+    }
 }
 
 /// The caller's context from HTTP headers: W3C `traceparent`/`tracestate`, else API Gateway's
@@ -132,4 +176,31 @@ pub fn adopt(span: &tracing::Span, parent: Context) {
 /// The W3C propagator alone (tests).
 pub fn w3c() -> impl TextMapPropagator {
     TraceContextPropagator::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::well_formed_traceparent;
+
+    #[test]
+    fn only_well_formed_traceparents_are_trusted() {
+        assert!(well_formed_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        ));
+        assert!(well_formed_traceparent(
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future"
+        ));
+        for bad in [
+            "00-4bf92f3577b34da6a3ce929d0e0e47-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "",
+        ] {
+            assert!(!well_formed_traceparent(bad), "{bad}");
+        }
+    }
 }
