@@ -87,6 +87,26 @@ pub fn static_checks(root: &Path) -> Result<()> {
     );
     check("checkov", checkov(root));
     check(
+        "terraform test (OpenAPI → API Gateway body, provider-free module)",
+        proc::run(
+            Command::new("terraform")
+                .args([
+                    "-chdir=infra/modules/openapi",
+                    "init",
+                    "-input=false",
+                    "-backend=false",
+                ])
+                .current_dir(root),
+        )
+        .and_then(|()| {
+            proc::run(
+                Command::new("terraform")
+                    .args(["-chdir=infra/modules/openapi", "test"])
+                    .current_dir(root),
+            )
+        }),
+    );
+    check(
         "contract self-test",
         proc::run(
             Command::new(venv.join("bin/python"))
@@ -105,7 +125,7 @@ pub fn static_checks(root: &Path) -> Result<()> {
         ),
     );
     if failures.is_empty() {
-        eprintln!("static checks: {} passed, 0 failed", 5);
+        eprintln!("static-checks: {} passed, 0 failed", 6);
         Ok(())
     } else {
         bail!("static checks failed: {}", failures.join(", "))

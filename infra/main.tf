@@ -1,0 +1,249 @@
+locals {
+  prefix = "${var.name}-${var.environment}"
+
+  # The functions and everything each one needs that differs from the others. The functions module
+  # builds both the environment and the IAM policy of each function from this one map:
+  #   env          function-specific environment (the shared DB_*/RUST_LOG/OTEL_* variables are added
+  #                by the module);
+  #   send_queues  queues the function may sqs:SendMessage to (SendMessageBatch included);
+  #   schedule_expression  EventBridge schedule, or null.
+  # tests/contract/check_contract.py reads this map to prove it matches the Rust code and compose.yaml.
+  functions = {
+    "create-order" = {
+      description = "POST /orders: validates the order and stores it with its outbox row"
+      env = {
+        ORDERS_QUEUE_URL = module.queues.queue_urls["orders"]
+      }
+      send_queues         = ["orders"]
+      schedule_expression = null
+    }
+    "get-orders" = {
+      description         = "GET /orders and GET /orders/{id} for the signed-in customer"
+      env                 = {}
+      send_queues         = []
+      schedule_expression = null
+    }
+    "process-order" = {
+      description = "Consumes orders: reserves stock, confirms or rejects, publishes to stock"
+      env = {
+        STOCK_QUEUE_URL = module.queues.queue_urls["stock"]
+      }
+      send_queues         = ["stock"]
+      schedule_expression = null
+    }
+    "update-stock" = {
+      description         = "Consumes stock: applies stock movements"
+      env                 = {}
+      send_queues         = []
+      schedule_expression = null
+    }
+    "outbox-relay" = {
+      description = "Every minute: republishes outbox rows that were not published"
+      env = {
+        ORDERS_QUEUE_URL       = module.queues.queue_urls["orders"]
+        STOCK_QUEUE_URL        = module.queues.queue_urls["stock"]
+        OUTBOX_MIN_AGE_SECONDS = tostring(var.outbox_min_age_seconds)
+        OUTBOX_BATCH_SIZE      = tostring(var.outbox_batch_size)
+      }
+      send_queues         = ["orders", "stock"]
+      schedule_expression = "rate(1 minute)"
+    }
+  }
+
+  # Queue (logical name) => the one function that consumes it through an event source mapping.
+  queue_consumers = {
+    orders = "process-order"
+    stock  = "update-stock"
+  }
+
+  # Reserved concurrency caps both the AWS bill and the database connections (see the check below).
+  function_defaults = {
+    "create-order"  = { memory_size = 256, timeout = 10, reserved_concurrent_executions = 25 }
+    "get-orders"    = { memory_size = 256, timeout = 10, reserved_concurrent_executions = 25 }
+    "process-order" = { memory_size = 256, timeout = 30, reserved_concurrent_executions = 5 }
+    "update-stock"  = { memory_size = 256, timeout = 30, reserved_concurrent_executions = 5 }
+    # One relay at a time: overlapping runs would only race for the same outbox rows.
+    "outbox-relay" = { memory_size = 256, timeout = 50, reserved_concurrent_executions = 1 }
+  }
+
+  function_settings = {
+    for name, defaults in local.function_defaults : name => {
+      memory_size                    = try(coalesce(var.function_overrides[name].memory_size), defaults.memory_size)
+      timeout                        = try(coalesce(var.function_overrides[name].timeout), defaults.timeout)
+      reserved_concurrent_executions = try(coalesce(var.function_overrides[name].reserved_concurrent_executions), defaults.reserved_concurrent_executions)
+    }
+  }
+
+  # Without RDS Proxy every execution environment keeps its own pool, so the worst case is the sum of
+  # the reserved concurrency times DB_MAX_CONNECTIONS (an unreserved function counts as unbounded).
+  worst_case_db_connections = var.db_max_connections * sum([
+    for settings in values(local.function_settings) :
+    settings.reserved_concurrent_executions < 0 ? 10000 : settings.reserved_concurrent_executions
+  ])
+
+  # A tag, or a digest ("sha256:...") for a pinned deploy.
+  image_refs = { for name in keys(local.function_defaults) : name => lookup(var.image_tag_overrides, name, var.image_tag) }
+  image_uris = {
+    for name, ref in local.image_refs : name => startswith(ref, "sha256:") ? "${module.registry.repository_urls[name]}@${ref}" : "${module.registry.repository_urls[name]}:${ref}"
+  }
+}
+
+check "database_connection_budget" {
+  assert {
+    condition     = var.create_db_proxy || local.worst_case_db_connections <= var.db_connection_budget
+    error_message = "Up to ${local.worst_case_db_connections} database connections (reserved concurrency x db_max_connections) exceed db_connection_budget (${var.db_connection_budget}): lower them, pick a larger db_instance_class and raise the budget, or set create_db_proxy."
+  }
+}
+
+module "kms" {
+  source = "./modules/kms"
+
+  name        = local.prefix
+  description = "Encrypts queues, logs, images, the database and its secret for ${local.prefix}"
+}
+
+module "network" {
+  source = "./modules/network"
+
+  name               = local.prefix
+  cidr_block         = var.vpc_cidr_block
+  availability_zones = length(var.availability_zones) > 0 ? var.availability_zones : ["${var.region}a", "${var.region}b"]
+  database_port      = var.db_port
+  enable_flow_logs   = var.enable_vpc_flow_logs
+  log_retention_days = var.log_retention_days
+  kms_key_arn        = module.kms.key_arn
+}
+
+module "database" {
+  source = "./modules/database"
+
+  name                               = local.prefix
+  subnet_ids                         = module.network.private_subnet_ids
+  security_group_id                  = module.network.database_security_group_id
+  kms_key_arn                        = module.kms.key_arn
+  engine_version                     = var.db_engine_version
+  instance_class                     = var.db_instance_class
+  allocated_storage                  = var.db_allocated_storage
+  max_allocated_storage              = var.db_max_allocated_storage
+  db_name                            = var.db_name
+  master_username                    = var.db_master_username
+  port                               = var.db_port
+  enable_multi_az                    = var.enable_db_multi_az
+  backup_retention_days              = var.db_backup_retention_days
+  enable_deletion_protection         = var.enable_db_deletion_protection
+  enable_performance_insights        = var.enable_db_performance_insights
+  enable_iam_database_authentication = var.enable_db_iam_authentication
+  create_proxy                       = var.create_db_proxy
+  log_retention_days                 = var.log_retention_days
+}
+
+module "queues" {
+  source = "./modules/queues"
+
+  name_prefix = local.prefix
+  # AWS: a Lambda source queue's visibility timeout should be at least 6x the function timeout
+  # (plus the batching window), so a message is not redelivered while a retry is still running.
+  queues = {
+    for queue, consumer in local.queue_consumers : queue => {
+      visibility_timeout_seconds = 6 * local.function_settings[consumer].timeout + var.sqs_maximum_batching_window_seconds
+    }
+  }
+  max_receive_count                    = var.sqs_max_receive_count
+  kms_key_arn                          = module.kms.key_arn
+  oldest_message_age_threshold_seconds = var.queue_age_alarm_threshold_seconds
+  alarm_actions                        = [module.observability.alarm_topic_arn]
+}
+
+module "registry" {
+  source = "./modules/registry"
+
+  name_prefix         = local.prefix
+  repositories        = keys(local.function_defaults)
+  kms_key_arn         = module.kms.key_arn
+  max_image_count     = var.ecr_max_image_count
+  enable_force_delete = var.enable_ecr_force_delete
+}
+
+module "functions" {
+  source = "./modules/functions"
+
+  name_prefix   = local.prefix
+  functions     = local.functions
+  settings      = local.function_settings
+  image_uris    = local.image_uris
+  event_sources = { for queue, consumer in local.queue_consumers : consumer => queue }
+  queue_arns    = module.queues.queue_arns
+  architecture  = var.architecture
+
+  subnet_ids         = module.network.private_subnet_ids
+  security_group_ids = [module.network.function_security_group_id]
+  kms_key_arn        = module.kms.key_arn
+
+  database = {
+    secret_arn = module.database.master_user_secret_arn
+    host       = module.database.host
+    port       = module.database.port
+    name       = module.database.db_name
+  }
+  db_max_connections = var.db_max_connections
+
+  rust_log                    = var.rust_log
+  otel_exporter_otlp_endpoint = var.otel_exporter_otlp_endpoint
+  otel_traces_sampler         = var.otel_traces_sampler
+  otel_resource_attributes    = "deployment.environment.name=${var.environment},service.namespace=${var.name}"
+  enable_xray_tracing         = var.enable_xray_tracing
+  log_retention_days          = var.log_retention_days
+
+  sqs_batch_size                      = var.sqs_batch_size
+  sqs_maximum_batching_window_seconds = var.sqs_maximum_batching_window_seconds
+  sqs_maximum_concurrency             = var.sqs_maximum_concurrency
+}
+
+module "auth" {
+  source = "./modules/auth"
+
+  name                          = local.prefix
+  enable_deletion_protection    = var.enable_user_pool_deletion_protection
+  mfa_configuration             = var.mfa_configuration
+  enable_self_sign_up           = var.enable_self_sign_up
+  enable_refresh_token_rotation = var.enable_refresh_token_rotation
+}
+
+# The API is the same document as docs/openapi.yaml, with the AWS extensions merged in here.
+module "openapi" {
+  source = "./modules/openapi"
+
+  openapi_document     = file("${path.module}/../docs/openapi.yaml")
+  function_invoke_arns = module.functions.invoke_arns
+  user_pool_arns       = [module.auth.user_pool_arn]
+}
+
+module "api" {
+  source = "./modules/api"
+
+  name                           = local.prefix
+  body                           = module.openapi.body
+  operations                     = module.openapi.operations
+  function_names                 = module.functions.function_names
+  stage_name                     = var.api_stage_name
+  enable_xray_tracing            = var.enable_xray_tracing
+  throttling_burst_limit         = var.api_throttling_burst_limit
+  throttling_rate_limit          = var.api_throttling_rate_limit
+  log_retention_days             = var.log_retention_days
+  kms_key_arn                    = module.kms.key_arn
+  create_account_cloudwatch_role = var.create_api_gateway_account_role
+  enable_waf                     = var.enable_waf
+}
+
+module "observability" {
+  source = "./modules/observability"
+
+  name           = local.prefix
+  kms_key_arn    = module.kms.key_arn
+  alarm_email    = var.alarm_email
+  api_name       = module.api.name
+  api_stage_name = module.api.stage_name
+  function_names = module.functions.function_names
+  queue_names    = module.queues.queue_names
+  dlq_names      = module.queues.dlq_names
+}

@@ -1,0 +1,34 @@
+output "host" {
+  description = "Host the functions connect to (DB_HOST): the proxy endpoint when the proxy is on, else the instance."
+  value       = var.create_proxy ? aws_db_proxy.proxy[0].endpoint : aws_db_instance.this.address
+}
+
+output "port" {
+  description = "PostgreSQL port (DB_PORT)."
+  value       = aws_db_instance.this.port
+}
+
+output "db_name" {
+  description = "Application database name (DB_NAME)."
+  value       = aws_db_instance.this.db_name
+}
+
+output "master_user_secret_arn" {
+  description = "ARN of the RDS-managed secret holding {username, password} (DB_SECRET_ARN)."
+  value       = local.secret_arn
+}
+
+output "instance_identifier" {
+  description = "Identifier of the DB instance."
+  value       = aws_db_instance.this.identifier
+}
+
+output "instance_address" {
+  description = "Address of the instance itself (migrations, bastion access)."
+  value       = aws_db_instance.this.address
+}
+
+output "proxy_endpoint" {
+  description = "RDS Proxy endpoint, or null when the proxy is off."
+  value       = var.create_proxy ? aws_db_proxy.proxy[0].endpoint : null
+}

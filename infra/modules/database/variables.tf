@@ -1,0 +1,143 @@
+variable "name" {
+  type        = string
+  description = "Identifier of the DB instance (and of the proxy, subnet group, roles)."
+}
+
+variable "subnet_ids" {
+  type        = list(string)
+  description = "Private subnets (two or more AZs) for the instance and the proxy."
+}
+
+variable "security_group_id" {
+  type        = string
+  description = "Security group shared by the instance and the proxy (see the network module)."
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "KMS key for storage, Performance Insights, the master-user secret and log groups."
+}
+
+variable "engine_version" {
+  type        = string
+  description = "PostgreSQL version; its major part picks the parameter-group family (\"17\" -> postgres17)."
+  default     = "17"
+}
+
+variable "instance_class" {
+  type        = string
+  description = "DB instance class (Graviton classes match the arm64 functions)."
+  default     = "db.t4g.small"
+}
+
+variable "allocated_storage" {
+  type        = number
+  description = "Initial storage in GiB."
+  default     = 20
+}
+
+variable "max_allocated_storage" {
+  type        = number
+  description = "Storage autoscaling ceiling in GiB."
+  default     = 100
+}
+
+variable "db_name" {
+  type        = string
+  description = "Name of the application database (DB_NAME)."
+  default     = "orders"
+}
+
+variable "master_username" {
+  type        = string
+  description = "Master user name; its password is generated and rotated by RDS in Secrets Manager."
+  default     = "orders_admin"
+}
+
+variable "port" {
+  type        = number
+  description = "PostgreSQL port (DB_PORT)."
+  default     = 5432
+}
+
+variable "enable_multi_az" {
+  type        = bool
+  description = "Run a synchronous standby in a second AZ."
+  default     = true
+}
+
+variable "backup_retention_days" {
+  type        = number
+  description = "Days of automated backups (1-35)."
+  default     = 7
+
+  validation {
+    condition     = var.backup_retention_days >= 1 && var.backup_retention_days <= 35
+    error_message = "backup_retention_days must be between 1 and 35: backups stay on."
+  }
+}
+
+variable "backup_window" {
+  type        = string
+  description = "Daily backup window (UTC)."
+  default     = "02:00-03:00"
+}
+
+variable "maintenance_window" {
+  type        = string
+  description = "Weekly maintenance window (UTC)."
+  default     = "sun:03:30-sun:04:30"
+}
+
+variable "enable_deletion_protection" {
+  type        = bool
+  description = "Refuse to delete the instance until this is turned off."
+  default     = true
+}
+
+variable "enable_performance_insights" {
+  type        = bool
+  description = "Turn on Performance Insights (7 days, free tier), encrypted with kms_key_arn."
+  default     = true
+}
+
+variable "enable_iam_database_authentication" {
+  type        = bool
+  description = "Allow IAM database authentication in addition to passwords (the functions use the secret)."
+  default     = true
+}
+
+variable "monitoring_interval" {
+  type        = number
+  description = "Enhanced Monitoring interval in seconds (0 turns it off)."
+  default     = 60
+
+  validation {
+    condition     = contains([0, 1, 5, 10, 15, 30, 60], var.monitoring_interval)
+    error_message = "monitoring_interval must be one of 0, 1, 5, 10, 15, 30, 60."
+  }
+}
+
+variable "log_min_duration_statement_ms" {
+  type        = number
+  description = "Log statements slower than this many milliseconds."
+  default     = 500
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the exported PostgreSQL and proxy logs."
+  default     = 365
+}
+
+variable "apply_immediately" {
+  type        = bool
+  description = "Apply instance changes now instead of in the maintenance window."
+  default     = false
+}
+
+variable "create_proxy" {
+  type        = bool
+  description = "Put RDS Proxy in front of the instance; DB_HOST then points at the proxy."
+  default     = false
+}

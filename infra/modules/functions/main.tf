@@ -1,0 +1,254 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition = data.aws_partition.current.partition
+  region    = data.aws_region.current.region
+
+  # Read by order_core::config in every function. Values are strings: the code parses them.
+  shared_env = {
+    DB_SECRET_ARN            = var.database.secret_arn
+    DB_HOST                  = var.database.host
+    DB_PORT                  = tostring(var.database.port)
+    DB_NAME                  = var.database.name
+    DB_MAX_CONNECTIONS       = tostring(var.db_max_connections)
+    RUST_LOG                 = var.rust_log
+    OTEL_RESOURCE_ATTRIBUTES = var.otel_resource_attributes
+    OTEL_TRACES_SAMPLER      = var.otel_traces_sampler
+  }
+
+  # Without an endpoint the exporter stays off (the SDK default would be localhost:4318).
+  otlp_env = var.otel_exporter_otlp_endpoint == "" ? {} : {
+    OTEL_EXPORTER_OTLP_ENDPOINT = var.otel_exporter_otlp_endpoint
+  }
+
+  scheduled = { for name, function in var.functions : name => function.schedule_expression if function.schedule_expression != null }
+
+  # SQS actions the event source mapping needs on the consumed queue.
+  consume_actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+}
+
+# --- IAM: one role per function, built from the same map that sets its environment -----------------
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  for_each = var.functions
+
+  name               = "${var.name_prefix}-${each.key}"
+  description        = "Execution role of ${var.name_prefix}-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+
+# ENI management for the VPC attachment, and log writing.
+resource "aws_iam_role_policy_attachment" "vpc_access" {
+  for_each = var.functions
+
+  role       = aws_iam_role.function[each.key].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
+resource "aws_iam_role_policy_attachment" "xray" {
+  for_each = var.enable_xray_tracing ? var.functions : {}
+
+  role       = aws_iam_role.function[each.key].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+}
+
+data "aws_iam_policy_document" "function" {
+  for_each = var.functions
+
+  statement {
+    sid       = "ReadDatabaseSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.database.secret_arn]
+  }
+
+  # The secret and the queues are encrypted with the stack key; only those services may use it for us.
+  statement {
+    sid       = "DecryptSecretAndMessages"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values = [
+        "secretsmanager.${local.region}.amazonaws.com",
+        "sqs.${local.region}.amazonaws.com",
+      ]
+    }
+  }
+
+  # SendMessageBatch is authorised by sqs:SendMessage.
+  dynamic "statement" {
+    for_each = length(each.value.send_queues) > 0 ? [each.value.send_queues] : []
+
+    content {
+      sid       = "PublishToQueues"
+      actions   = ["sqs:SendMessage"]
+      resources = [for queue in statement.value : var.queue_arns[queue]]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.send_queues) > 0 ? [1] : []
+
+    content {
+      sid       = "EncryptPublishedMessages"
+      actions   = ["kms:GenerateDataKey"]
+      resources = [var.kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sqs.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = contains(keys(var.event_sources), each.key) ? [var.event_sources[each.key]] : []
+
+    content {
+      sid       = "ConsumeQueue"
+      actions   = local.consume_actions
+      resources = [var.queue_arns[statement.value]]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = var.functions
+
+  name   = "least-privilege"
+  role   = aws_iam_role.function[each.key].id
+  policy = data.aws_iam_policy_document.function[each.key].json
+}
+
+# --- Functions --------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "function" {
+  for_each = var.functions
+
+  name              = "/aws/lambda/${var.name_prefix}-${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_272:Code signing applies to .zip packages only; these are container images (ECR scan on push, immutable tags)
+  #checkov:skip=CKV_AWS_116:No function DLQ needed: SQS consumers fail into their source queue's redrive DLQ, API functions are invoked synchronously, and the scheduled outbox relay is retried by the next run (unpublished rows stay in the outbox)
+  for_each = var.functions
+
+  function_name = "${var.name_prefix}-${each.key}"
+  description   = each.value.description
+  role          = aws_iam_role.function[each.key].arn
+  package_type  = "Image"
+  image_uri     = var.image_uris[each.key]
+  architectures = [var.architecture]
+
+  memory_size                    = var.settings[each.key].memory_size
+  timeout                        = var.settings[each.key].timeout
+  reserved_concurrent_executions = var.settings[each.key].reserved_concurrent_executions
+  kms_key_arn                    = var.kms_key_arn
+
+  vpc_config {
+    subnet_ids         = var.subnet_ids
+    security_group_ids = var.security_group_ids
+  }
+
+  environment {
+    variables = merge(local.shared_env, local.otlp_env, { OTEL_SERVICE_NAME = each.key }, each.value.env)
+  }
+
+  tracing_config {
+    mode = var.enable_xray_tracing ? "Active" : "PassThrough"
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.function[each.key].name
+  }
+
+  depends_on = [
+    aws_iam_role_policy.function,
+    aws_iam_role_policy_attachment.vpc_access,
+    aws_iam_role_policy_attachment.xray,
+  ]
+}
+
+# --- SQS event sources ------------------------------------------------------------------------------
+
+resource "aws_lambda_event_source_mapping" "sqs" {
+  for_each = var.event_sources
+
+  event_source_arn                   = var.queue_arns[each.value]
+  function_name                      = aws_lambda_function.this[each.key].arn
+  batch_size                         = var.sqs_batch_size
+  maximum_batching_window_in_seconds = var.sqs_maximum_batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.sqs_maximum_concurrency
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.settings[each.key].reserved_concurrent_executions < 0 || var.settings[each.key].reserved_concurrent_executions >= var.sqs_maximum_concurrency
+      error_message = "${each.key}: reserved concurrency is below sqs_maximum_concurrency; the event source would be throttled."
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.function]
+}
+
+# --- Schedules (outbox relay) -------------------------------------------------------------------------
+
+resource "aws_cloudwatch_event_rule" "schedule" {
+  for_each = local.scheduled
+
+  name                = "${var.name_prefix}-${each.key}"
+  description         = "Invokes ${var.name_prefix}-${each.key} on ${each.value}"
+  schedule_expression = each.value
+}
+
+resource "aws_cloudwatch_event_target" "schedule" {
+  for_each = local.scheduled
+
+  rule = aws_cloudwatch_event_rule.schedule[each.key].name
+  arn  = aws_lambda_function.this[each.key].arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 60
+    maximum_retry_attempts       = 0
+  }
+}
+
+resource "aws_lambda_permission" "schedule" {
+  for_each = local.scheduled
+
+  statement_id  = "AllowEventBridgeSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this[each.key].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.schedule[each.key].arn
+}
+
+# A missed tick is covered by the next one: do not queue retries that would overlap it.
+resource "aws_lambda_function_event_invoke_config" "schedule" {
+  for_each = local.scheduled
+
+  function_name                = aws_lambda_function.this[each.key].function_name
+  maximum_event_age_in_seconds = 60
+  maximum_retry_attempts       = 0
+}

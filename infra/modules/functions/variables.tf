@@ -1,0 +1,188 @@
+variable "name_prefix" {
+  type        = string
+  description = "Functions, roles and log groups are named <name_prefix>-<function>."
+}
+
+variable "functions" {
+  type = map(object({
+    description         = string
+    env                 = map(string)
+    send_queues         = list(string)
+    schedule_expression = optional(string)
+  }))
+  description = "Functions by name: function-specific environment, the queues it may sqs:SendMessage to (logical names), and an optional EventBridge schedule."
+
+  validation {
+    condition     = length(var.functions) > 0
+    error_message = "functions must not be empty."
+  }
+
+  validation {
+    condition     = !anytrue([for function in values(var.functions) : contains(keys(function.env), "DATABASE_URL")])
+    error_message = "DATABASE_URL is for local runs only; deployed functions read DB_SECRET_ARN/DB_HOST/DB_PORT/DB_NAME."
+  }
+}
+
+variable "settings" {
+  type = map(object({
+    memory_size                    = number
+    timeout                        = number
+    reserved_concurrent_executions = number
+  }))
+  description = "Sizing by function name; reserved_concurrent_executions = -1 leaves the function unreserved."
+
+  validation {
+    condition     = alltrue([for name in keys(var.functions) : contains(keys(var.settings), name)])
+    error_message = "settings needs an entry for every function."
+  }
+}
+
+variable "image_uris" {
+  type        = map(string)
+  description = "Container image URI (repository:tag or repository@sha256:digest) by function name."
+
+  validation {
+    condition     = alltrue([for name in keys(var.functions) : contains(keys(var.image_uris), name)])
+    error_message = "image_uris needs an entry for every function."
+  }
+}
+
+variable "event_sources" {
+  type        = map(string)
+  description = "Consumer function name => logical name of the queue it consumes."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.event_sources) : contains(keys(var.functions), name)])
+    error_message = "event_sources names a function that is not in functions."
+  }
+}
+
+variable "queue_arns" {
+  type        = map(string)
+  description = "Queue ARNs by logical name (send_queues and event_sources refer to these names)."
+
+  validation {
+    condition = alltrue(flatten([
+      [for function in values(var.functions) : [for queue in function.send_queues : contains(keys(var.queue_arns), queue)]],
+      [for queue in values(var.event_sources) : contains(keys(var.queue_arns), queue)],
+    ]))
+    error_message = "A function sends to or consumes a queue that is not in queue_arns."
+  }
+}
+
+variable "architecture" {
+  type        = string
+  description = "Instruction set of the images: arm64 or x86_64."
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "subnet_ids" {
+  type        = list(string)
+  description = "Private subnets the functions attach to."
+}
+
+variable "security_group_ids" {
+  type        = list(string)
+  description = "Security groups of the functions."
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "Stack KMS key: environment variables, log groups, and (via the services) the secret and the queues."
+}
+
+variable "database" {
+  type = object({
+    secret_arn = string
+    host       = string
+    port       = number
+    name       = string
+  })
+  description = "Connection facts every function gets as DB_SECRET_ARN, DB_HOST, DB_PORT and DB_NAME."
+}
+
+variable "db_max_connections" {
+  type        = number
+  description = "Pool size per execution environment (DB_MAX_CONNECTIONS)."
+  default     = 2
+}
+
+variable "rust_log" {
+  type        = string
+  description = "tracing EnvFilter directive (RUST_LOG)."
+  default     = "info"
+}
+
+variable "otel_exporter_otlp_endpoint" {
+  type        = string
+  description = "OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT); empty leaves the variable unset."
+  default     = ""
+}
+
+variable "otel_traces_sampler" {
+  type        = string
+  description = "OTEL_TRACES_SAMPLER value."
+  default     = "parentbased_always_on"
+}
+
+variable "otel_resource_attributes" {
+  type        = string
+  description = "OTEL_RESOURCE_ATTRIBUTES value (key=value pairs, comma separated)."
+  default     = ""
+}
+
+variable "enable_xray_tracing" {
+  type        = bool
+  description = "Active X-Ray tracing (otherwise PassThrough)."
+  default     = true
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the function log groups."
+  default     = 365
+}
+
+variable "sqs_batch_size" {
+  type        = number
+  description = "Messages per SQS batch handed to a consumer."
+  default     = 10
+
+  validation {
+    condition     = var.sqs_batch_size >= 1 && var.sqs_batch_size <= 10000
+    error_message = "sqs_batch_size must be between 1 and 10000."
+  }
+}
+
+variable "sqs_maximum_batching_window_seconds" {
+  type        = number
+  description = "How long the event source waits to fill a batch (required > 0 when sqs_batch_size > 10)."
+  default     = 0
+
+  validation {
+    condition     = var.sqs_maximum_batching_window_seconds >= 0 && var.sqs_maximum_batching_window_seconds <= 300
+    error_message = "sqs_maximum_batching_window_seconds must be between 0 and 300."
+  }
+
+  validation {
+    condition     = var.sqs_batch_size <= 10 || var.sqs_maximum_batching_window_seconds > 0
+    error_message = "A batch size above 10 needs a batching window of at least 1 second."
+  }
+}
+
+variable "sqs_maximum_concurrency" {
+  type        = number
+  description = "Most concurrent invocations one SQS event source may drive (scaling_config.maximum_concurrency)."
+  default     = 5
+
+  validation {
+    condition     = var.sqs_maximum_concurrency >= 2 && var.sqs_maximum_concurrency <= 1000
+    error_message = "sqs_maximum_concurrency must be between 2 and 1000."
+  }
+}

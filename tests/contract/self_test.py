@@ -1,0 +1,189 @@
+"""Self-tests of check_contract.py (run: check_contract.py --self-test).
+
+Each test lays out a repository in a temporary directory: the fixture under fixtures/good (Rust sources,
+compose.yaml, docs/openapi.yaml) plus a copy of the real infra/. The untouched layout must pass; every test
+then breaks one fact and asserts that the named check fails.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+import check_contract
+
+HERE = Path(__file__).resolve().parent
+FIXTURE = HERE / "fixtures" / "good"
+INFRA = HERE.parent.parent / "infra"
+
+
+class ContractCheckTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="contract-")
+        self.root = Path(self._tmp.name)
+        shutil.copytree(FIXTURE, self.root, dirs_exist_ok=True)
+        shutil.copytree(INFRA, self.root / "infra", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+
+    def tearDown(self) -> None:
+        self._tmp.cleanup()
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def edit(self, relative: str, old: str, new: str, *, regex: bool = False) -> None:
+        """Replaces the first match; a mutation that matches nothing is a broken test, not a pass."""
+        path = self.root / relative
+        text = path.read_text(encoding="utf-8")
+        changed = re.sub(old, new, text, count=1, flags=re.S) if regex else text.replace(old, new, 1)
+        self.assertTrue(changed != text, f"mutation did not apply to {relative}: {old!r}")
+        path.write_text(changed, encoding="utf-8")
+
+    def run_check(self) -> check_contract.Report:
+        return check_contract.run(self.root)
+
+    def assert_fails(self, report: check_contract.Report, check: str, text: str = "") -> None:
+        failures = [line for line in report.lines if line.startswith(f"FAIL {check}")]
+        self.assertTrue(
+            any(text in line for line in failures),
+            f"expected FAIL {check} ({text!r}); got:\n" + "\n".join(report.lines),
+        )
+
+    # -- the fixture as it is ------------------------------------------------------------------------
+
+    def test_fixture_with_the_real_infra_passes(self) -> None:
+        report = self.run_check()
+        self.assertEqual(report.failed, 0, "\n".join(report.lines))
+        self.assertIn(
+            "PASS env.create-order.ORDERS_QUEUE_URL: required by services/create-order/src/main.rs:4; "
+            "set in Terraform and compose.yaml",
+            report.lines,
+        )
+        self.assertTrue(any(line.startswith("PASS publish.outbox-relay.STOCK_QUEUE_URL") for line in report.lines))
+        self.assertTrue(any(line.startswith("PASS api.POST /orders:") for line in report.lines))
+
+    def test_comments_and_test_modules_are_not_reads(self) -> None:
+        reads, problems = check_contract.rust_reads(
+            self.root, "order-core", check_contract.reader_functions(self.root)
+        )
+        names = {read.name for read in reads}
+        self.assertEqual(problems, [])
+        self.assertIn("DB_SECRET_ARN", names)
+        self.assertIn("OUTBOX_MIN_AGE_SECONDS", names)  # turbofish call
+        self.assertNotIn("NOT_A_READ", names)
+        self.assertNotIn("NOT_A_READ_EITHER", names)
+        self.assertNotIn("TEST_ONLY_VARIABLE", names)
+        self.assertFalse(next(r for r in reads if r.name == "DB_MAX_CONNECTIONS").required)
+
+    # -- 1. environment ------------------------------------------------------------------------------
+
+    def test_function_variable_missing_in_terraform_fails(self) -> None:
+        self.edit("infra/main.tf", r'ORDERS_QUEUE_URL\s*=\s*module\.queues\.queue_urls\["orders"\]', "", regex=True)
+        self.assert_fails(self.run_check(), "env.create-order.ORDERS_QUEUE_URL", "missing in Terraform")
+
+    def test_shared_variable_missing_in_the_functions_module_fails_for_every_function(self) -> None:
+        self.edit("infra/modules/functions/main.tf", r"\n\s*DB_NAME\s*=[^\n]*", "", regex=True)
+        report = self.run_check()
+        for function in ("create-order", "get-orders", "process-order", "update-stock", "outbox-relay"):
+            self.assert_fails(report, f"env.{function}.DB_NAME", "missing in Terraform")
+
+    def test_variable_missing_in_compose_fails(self) -> None:
+        self.edit("compose.yaml", "      STOCK_QUEUE_URL: http://localstack:4566/queue/stock\n", "")
+        self.assert_fails(self.run_check(), "env.process-order.STOCK_QUEUE_URL", "missing in compose.yaml")
+
+    def test_variable_missing_in_a_list_style_compose_environment_fails(self) -> None:
+        self.edit("compose.yaml", "      - DB_NAME=orders\n", "")
+        self.assert_fails(self.run_check(), "env.update-stock.DB_NAME", "missing in compose.yaml")
+
+    def test_new_required_read_in_code_fails_until_deployed(self) -> None:
+        self.edit(
+            "services/get-orders/src/main.rs",
+            "fn main() {",
+            'fn main() {\n    let _ = order_core::config::required("PAYMENT_API_URL");',
+        )
+        self.assert_fails(self.run_check(), "env.get-orders.PAYMENT_API_URL", "missing in Terraform and compose.yaml")
+
+    def test_missing_compose_service_fails(self) -> None:
+        self.edit("compose.yaml", "  update-stock:\n", "  update-stock-renamed:\n")
+        self.assert_fails(self.run_check(), "compose.update-stock", "no service named update-stock")
+
+    def test_lambda_crate_that_terraform_does_not_deploy_fails(self) -> None:
+        self.edit("services/local-tool/Cargo.toml", 'tokio = "1"', 'tokio = "1"\nlambda_http = "1"')
+        self.assert_fails(self.run_check(), "functions.crates", "['local-tool']")
+
+    def test_variable_terraform_sets_but_no_code_reads_fails(self) -> None:
+        self.edit(
+            "infra/main.tf",
+            r'(STOCK_QUEUE_URL\s*=\s*module\.queues\.queue_urls\["stock"\])',
+            r'\1\n        STOCK_QUEUE_URI = "typo"',
+            regex=True,
+        )
+        self.assert_fails(self.run_check(), "env.process-order.STOCK_QUEUE_URI", "no code reads it")
+
+    def test_database_url_in_terraform_fails(self) -> None:
+        self.edit("infra/main.tf", r"env\s*=\s*\{\}", 'env = { DATABASE_URL = "postgres://x" }', regex=True)
+        self.assert_fails(self.run_check(), "env.get-orders.DATABASE_URL", "must not set it")
+
+    def test_direct_env_read_bypassing_config_fails(self) -> None:
+        self.edit("services/update-stock/src/main.rs", "fn main() {}", 'fn main() { let _ = std::env::var("SNEAKY"); }')
+        self.assert_fails(self.run_check(), "env.convention", 'env::var("SNEAKY")')
+
+    def test_no_terraform_functions_fails_loudly(self) -> None:
+        self.edit("infra/main.tf", r"\n  functions = \{.*?\n  \}\n", "\n  functions = {}\n", regex=True)
+        self.assert_fails(self.run_check(), "terraform", "locals.functions is missing or empty")
+
+    def test_code_without_required_reads_fails_loudly(self) -> None:
+        for file in (self.root / "services").rglob("*.rs"):
+            file.write_text("fn main() {}\n", encoding="utf-8")
+        self.assert_fails(self.run_check(), "env.reads", "no config::required")
+
+    # -- 2. API ----------------------------------------------------------------------------------------
+
+    def test_operation_id_without_a_function_fails(self) -> None:
+        self.edit("docs/openapi.yaml", "operationId: create-order", "operationId: place-order")
+        self.assert_fails(self.run_check(), "api.POST /orders", "'place-order' is not a function")
+
+    def test_integration_not_taken_from_the_operation_id_fails(self) -> None:
+        self.edit(
+            "infra/modules/openapi/main.tf",
+            r'uri\s*=\s*lookup\(var\.function_invoke_arns, try\(tostring\(operation\.operationId\), ""\), ""\)',
+            'uri = var.function_invoke_arns["get-orders"]',
+            regex=True,
+        )
+        self.assert_fails(self.run_check(), "api.wiring", "integration uri")
+
+    def test_unknown_security_scheme_fails(self) -> None:
+        self.edit("docs/openapi.yaml", "      security:\n        - cognito: []", "      security:\n        - apiKey: []")
+        self.assert_fails(self.run_check(), "api.GET /orders/{id}.security", "'apiKey'")
+
+    # -- 3. publishing -------------------------------------------------------------------------------
+
+    def test_queue_missing_from_send_queues_fails(self) -> None:
+        self.edit("infra/main.tf", r'send_queues\s*=\s*\["orders", "stock"\]', 'send_queues = ["orders"]', regex=True)
+        self.assert_fails(self.run_check(), "publish.outbox-relay.STOCK_QUEUE_URL", "may not sqs:SendMessage")
+
+    def test_queue_url_not_from_the_queues_module_fails(self) -> None:
+        self.edit(
+            "infra/main.tf",
+            r'STOCK_QUEUE_URL\s*=\s*module\.queues\.queue_urls\["stock"\]',
+            'STOCK_QUEUE_URL = "https://sqs.example/stock"',
+            regex=True,
+        )
+        self.assert_fails(self.run_check(), "publish.process-order.STOCK_QUEUE_URL", "does not name a queue")
+
+    def test_policy_not_built_from_send_queues_fails(self) -> None:
+        self.edit(
+            "infra/modules/functions/main.tf",
+            "resources = [for queue in statement.value : var.queue_arns[queue]]",
+            "resources = values(var.queue_arns)",
+        )
+        self.assert_fails(self.run_check(), "terraform", "do not index var.queue_arns")
+
+
+def main() -> int:
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(ContractCheckTest)
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    print(f"{result.testsRun - failed} passed, {failed} failed")
+    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
