@@ -48,6 +48,14 @@ locals {
       send_queues         = ["orders", "stock"]
       schedule_expression = "rate(1 minute)"
     }
+    # Database only: no queue, no API route, no schedule. terraform apply invokes it (aws_lambda_invocation
+    # below); operators invoke it by hand, e.g. with {"seed": true} for the demo catalogue.
+    "migrate-db" = {
+      description         = "Applies pending schema migrations; {\"seed\": true} also loads the demo catalogue"
+      env                 = {}
+      send_queues         = []
+      schedule_expression = null
+    }
   }
 
   # Queue (logical name) => the one function that consumes it through an event source mapping.
@@ -64,6 +72,8 @@ locals {
     "update-stock"  = { memory_size = 256, timeout = 30, reserved_concurrent_executions = 5 }
     # One relay at a time: overlapping runs would only race for the same outbox rows.
     "outbox-relay" = { memory_size = 256, timeout = 50, reserved_concurrent_executions = 1 }
+    # One run at a time: sea-orm-migration takes no lock, so two concurrent runs could race on a migration.
+    "migrate-db" = { memory_size = 256, timeout = 300, reserved_concurrent_executions = 1 }
   }
 
   function_settings = {
@@ -197,6 +207,24 @@ module "functions" {
   sqs_batch_size                      = var.sqs_batch_size
   sqs_maximum_batching_window_seconds = var.sqs_maximum_batching_window_seconds
   sqs_maximum_concurrency             = var.sqs_maximum_concurrency
+}
+
+# Applies pending migrations during terraform apply, each time the migrate-db image changes (a new tag or
+# digest), after the functions are updated. A failed migration fails the apply with the function's error;
+# the next apply invokes it again. Tables must therefore stay compatible with the code that is already live
+# (expand, deploy, then contract), as the other functions run the new image before this runs.
+resource "aws_lambda_invocation" "migrate_db" {
+  count = var.enable_migrations_on_apply ? 1 : 0
+
+  function_name = module.functions.function_names["migrate-db"]
+  input         = jsonencode({ seed = false })
+
+  triggers = {
+    image_uri = local.image_uris["migrate-db"]
+  }
+
+  # The function reaches the secret and the database through the VPC endpoints and security group rules.
+  depends_on = [module.network, module.database]
 }
 
 module "auth" {

@@ -48,6 +48,11 @@ output "function_names" {
   value       = module.functions.function_names
 }
 
+output "migrate_db_result" {
+  description = "Response of the migrate-db run the last image change triggered ({applied, pending_before, seeded}); null when enable_migrations_on_apply is false."
+  value       = one(aws_lambda_invocation.migrate_db[*].result)
+}
+
 output "dashboard_name" {
   description = "CloudWatch dashboard."
   value       = module.observability.dashboard_name

@@ -57,9 +57,15 @@ variable "function_overrides" {
   default     = {}
 
   validation {
-    condition     = alltrue([for name in keys(var.function_overrides) : contains(["create-order", "get-orders", "process-order", "update-stock", "outbox-relay"], name)])
+    condition     = alltrue([for name in keys(var.function_overrides) : contains(["create-order", "get-orders", "process-order", "update-stock", "outbox-relay", "migrate-db"], name)])
     error_message = "function_overrides keys must be function names."
   }
+}
+
+variable "enable_migrations_on_apply" {
+  type        = bool
+  description = "Invoke the migrate-db function during terraform apply whenever its image changes, applying pending migrations (never the seed)."
+  default     = true
 }
 
 variable "db_max_connections" {

@@ -12,7 +12,9 @@ EXPECTED_CLIENT_ID make this script fail loudly if they ever drift (e.g. after
 a moto upgrade or an edit to the requests here), instead of the gateway
 rejecting every token later.
 
-Runs inside the moto image itself, which ships python3 and boto3.
+Runs inside the moto image itself, which ships python3 and boto3. `cargo xtask up`
+runs it too, with the venv's python against its own moto; COGNITO_ENV_FILE then
+names a file where the ids are written as KEY=VALUE lines.
 """
 
 import json
@@ -34,6 +36,7 @@ MOTO_SEED = int(os.environ.get("MOTO_SEED", "20240501"))
 # What the gateway is configured with; checked end to end below.
 GATEWAY_ISSUER = os.environ.get("COGNITO_ISSUER", "")
 GATEWAY_JWKS_URL = os.environ.get("COGNITO_JWKS_URL", "")
+ENV_FILE = os.environ.get("COGNITO_ENV_FILE", "")
 
 # The request bodies feed moto's HASH id strategy: changing any of them
 # changes the ids, which then no longer match compose.yaml.
@@ -167,6 +170,9 @@ def main():
     check("user pool id", pool_id, EXPECTED_POOL_ID)
     check("app client id", client_id, EXPECTED_CLIENT_ID)
     verify_like_the_gateway(auth["AuthenticationResult"], client_id)
+    if ENV_FILE:
+        with open(ENV_FILE, "w", encoding="utf-8") as out:
+            out.write(f"COGNITO_USER_POOL_ID={pool_id}\nCOGNITO_CLIENT_ID={client_id}\nDEMO_SUB={sub}\n")
 
 
 if __name__ == "__main__":

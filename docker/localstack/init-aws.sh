@@ -1,6 +1,7 @@
 #!/bin/sh
-# LocalStack ready hook (mounted into /etc/localstack/init/ready.d/): creates
-# what Terraform creates in AWS for the functions to talk to:
+# LocalStack ready hook (mounted into /etc/localstack/init/ready.d/), also run
+# by `cargo xtask up` against moto: creates what Terraform creates in AWS for
+# the functions to talk to:
 #   - queue 1 `orders` and queue 2 `stock`, each with a DLQ and a redrive
 #     policy (maxReceiveCount 3);
 #   - the DB secret {"username","password"} under a fixed name, so the
@@ -13,7 +14,9 @@ set -eu
 
 DB_SECRET_NAME="${DB_SECRET_NAME:-orders/db}"
 DB_USERNAME="${DB_USERNAME:-postgres}"
-: "${DB_PASSWORD:?DB_PASSWORD must be set on the localstack service}"
+# Set but possibly empty: `cargo xtask up` runs this script too (against moto, through
+# xtask/bin/awslocal), for a PostgreSQL that trusts local connections.
+: "${DB_PASSWORD?DB_PASSWORD must be set on the localstack service}"
 case "$DB_PASSWORD" in
 *\"* | *\\*)
     echo "init-aws: DB_PASSWORD must not contain \" or \\ (it goes into JSON)" >&2

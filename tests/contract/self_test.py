@@ -85,7 +85,7 @@ class ContractCheckTest(unittest.TestCase):
     def test_shared_variable_missing_in_the_functions_module_fails_for_every_function(self) -> None:
         self.edit("infra/modules/functions/main.tf", r"\n\s*DB_NAME\s*=[^\n]*", "", regex=True)
         report = self.run_check()
-        for function in ("create-order", "get-orders", "process-order", "update-stock", "outbox-relay"):
+        for function in ("create-order", "get-orders", "process-order", "update-stock", "outbox-relay", "migrate-db"):
             self.assert_fails(report, f"env.{function}.DB_NAME", "missing in Terraform")
 
     def test_variable_missing_in_compose_fails(self) -> None:
@@ -107,6 +107,18 @@ class ContractCheckTest(unittest.TestCase):
     def test_missing_compose_service_fails(self) -> None:
         self.edit("compose.yaml", "  update-stock:\n", "  update-stock-renamed:\n")
         self.assert_fails(self.run_check(), "compose.update-stock", "no service named update-stock")
+
+    def test_database_only_function_passes_without_queue_or_route(self) -> None:
+        report = self.run_check()
+        self.assertEqual(report.failed, 0, "\n".join(report.lines))
+        for name in ("DB_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME"):
+            self.assertTrue(any(line.startswith(f"PASS env.migrate-db.{name}:") for line in report.lines), name)
+        self.assertFalse(any(line.startswith("PASS publish.migrate-db") for line in report.lines))
+        self.assertFalse(any("AWS_LAMBDA_RUNTIME_API" in line for line in report.lines))
+
+    def test_migration_job_missing_in_compose_fails(self) -> None:
+        self.edit("compose.yaml", "  migrate-db:\n", "  migrate:\n")
+        self.assert_fails(self.run_check(), "compose.migrate-db", "no service named migrate-db")
 
     def test_lambda_crate_that_terraform_does_not_deploy_fails(self) -> None:
         self.edit("services/local-tool/Cargo.toml", 'tokio = "1"', 'tokio = "1"\nlambda_http = "1"')

@@ -26,6 +26,11 @@ locals {
 
   # SQS actions the event source mapping needs on the consumed queue.
   consume_actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+
+  # Functions that publish to or consume a queue; only they may use the key through SQS.
+  uses_sqs = {
+    for name, function in var.functions : name => length(function.send_queues) > 0 || contains(keys(var.event_sources), name)
+  }
 }
 
 # --- IAM: one role per function, built from the same map that sets its environment -----------------
@@ -73,7 +78,8 @@ data "aws_iam_policy_document" "function" {
     resources = [var.database.secret_arn]
   }
 
-  # The secret and the queues are encrypted with the stack key; only those services may use it for us.
+  # The secret and the queues are encrypted with the stack key; only those services may use it for us, and
+  # SQS only for functions that touch a queue.
   statement {
     sid       = "DecryptSecretAndMessages"
     actions   = ["kms:Decrypt"]
@@ -82,10 +88,10 @@ data "aws_iam_policy_document" "function" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values = [
-        "secretsmanager.${local.region}.amazonaws.com",
-        "sqs.${local.region}.amazonaws.com",
-      ]
+      values = concat(
+        ["secretsmanager.${local.region}.amazonaws.com"],
+        local.uses_sqs[each.key] ? ["sqs.${local.region}.amazonaws.com"] : [],
+      )
     }
   }
 

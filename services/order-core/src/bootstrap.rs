@@ -9,6 +9,20 @@ use crate::publisher::SqsSender;
 use crate::service::{Deps, routes};
 use crate::telemetry::Telemetry;
 
+/// Reads the database settings and builds the pool alone (no queues): for functions that only touch the
+/// database. The AWS configuration is loaded only when the credentials come from the secret (`DB_SECRET_ARN`),
+/// so a `DATABASE_URL` run makes no AWS call.
+pub async fn connect_db() -> anyhow::Result<Arc<Db>> {
+    let settings = DbSettings::from_env()?;
+    let secrets = match settings.source {
+        DbSource::Secret { .. } => Some(aws_sdk_secretsmanager::Client::new(
+            &aws_config::load_from_env().await,
+        )),
+        DbSource::Url(_) => None,
+    };
+    Db::connect(settings, secrets).await
+}
+
 /// Reads the configuration, builds the clients and the pool. `queues` are the destinations this function
 /// publishes to, with their URLs (read in the function's `main`).
 pub async fn deps(queues: Vec<(Destination, String)>) -> anyhow::Result<Deps> {

@@ -1,0 +1,55 @@
+//! The Lambda entry point: one run per invocation, its report as the response, its failure as the Lambda
+//! error (so `aws_lambda_invocation` fails the `terraform apply` that triggered it).
+
+use std::sync::Arc;
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use order_core::bootstrap;
+use order_core::db::Db;
+use order_core::telemetry::Telemetry;
+use tracing::Instrument;
+
+use crate::{MigrateError, Report, Request};
+
+impl From<MigrateError> for Diagnostic {
+    fn from(error: MigrateError) -> Self {
+        Diagnostic {
+            error_type: error.kind().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Handles one invocation inside its own span; logs the failure before returning it.
+pub async fn handle(db: &Db, event: LambdaEvent<Request>) -> Result<Report, MigrateError> {
+    let span = tracing::info_span!(
+        "invocation",
+        otel.name = "migrate-db invoke",
+        faas.trigger = "other",
+        faas.invocation_id = %event.context.request_id,
+        faas.coldstart = bootstrap::coldstart(),
+    );
+    async {
+        crate::run(db, event.payload).await.inspect_err(|error| {
+            tracing::error!(error = %error, error.type = error.kind(), "migration run failed");
+        })
+    }
+    .instrument(span)
+    .await
+}
+
+/// Serves invocations until the environment shuts down, flushing spans before each response leaves.
+pub async fn serve(db: Arc<Db>, telemetry: Telemetry) -> Result<(), lambda_runtime::Error> {
+    bootstrap::on_shutdown(telemetry.clone(), db.clone());
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<Request>| {
+            let (db, telemetry) = (db.clone(), telemetry.clone());
+            async move {
+                let result = handle(&db, event).await;
+                telemetry.flush();
+                result
+            }
+        },
+    ))
+    .await
+}

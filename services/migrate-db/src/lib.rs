@@ -1,0 +1,139 @@
+//! migrate-db: applies the schema migrations, and on request the demo catalogue, from where the database is
+//! reachable: as a Lambda function in the VPC (invoked by `terraform apply`) or as a one-shot command (compose).
+//!
+//! Both modes read the database settings like every other function (`DB_SECRET_ARN`, `DB_HOST`, `DB_PORT`,
+//! `DB_NAME`, or `DATABASE_URL` locally) and run the same [`run`].
+
+pub mod cli;
+pub mod lambda;
+
+use migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use migration::{Migrator, MigratorTrait};
+use order_core::db::{AsDbErr, Db};
+use serde::{Deserialize, Serialize};
+
+/// What to do: the invocation payload (`{}`, `{"seed": true}`) or the command line (`--seed`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Request {
+    /// After the migrations, also load the demo catalogue (`migration::SEED_SQL`; idempotent).
+    pub seed: bool,
+}
+
+/// What a run did: the invocation's response payload.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Report {
+    /// Names of the migrations this run applied, in order (empty when the schema was up to date).
+    pub applied: Vec<String>,
+    /// How many migrations were pending when the run started.
+    pub pending_before: usize,
+    /// Whether the demo catalogue was loaded.
+    pub seeded: bool,
+}
+
+/// Why a run failed. The message names the step and carries the database's error: the caller is an
+/// operator (or `terraform apply`), who needs it to fix the schema, not a customer.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    /// The migration table could not be created or read (database unreachable, credentials refused...).
+    #[error("Failed to read the migration status: {0}")]
+    Status(DbErr),
+    /// A migration failed; it was rolled back, the ones before it stay applied.
+    #[error("Failed to apply the migrations: {0}")]
+    Apply(DbErr),
+    /// The migrations are applied but the demo catalogue could not be loaded.
+    #[error("Failed to load the demo catalogue: {0}")]
+    Seed(DbErr),
+}
+
+impl MigrateError {
+    /// A stable name for the Lambda `errorType`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Status(_) => "MigrationStatusError",
+            Self::Apply(_) => "MigrationError",
+            Self::Seed(_) => "SeedError",
+        }
+    }
+}
+
+impl AsDbErr for MigrateError {
+    fn as_db_err(&self) -> Option<&DbErr> {
+        match self {
+            Self::Status(e) | Self::Apply(e) | Self::Seed(e) => Some(e),
+        }
+    }
+}
+
+/// Applies every pending migration, then the seed if asked. Safe to repeat: applied migrations are skipped
+/// and the seed inserts only missing rows. If the database refuses the cached password (rotated secret), the
+/// secret is fetched again and the run repeated once.
+#[tracing::instrument(skip_all, fields(seed = request.seed))]
+pub async fn run(db: &Db, request: Request) -> Result<Report, MigrateError> {
+    db.run(|conn| async move { apply(&conn, request).await })
+        .await
+}
+
+async fn apply(conn: &DatabaseConnection, request: Request) -> Result<Report, MigrateError> {
+    let pending: Vec<String> = Migrator::get_pending_migrations(conn)
+        .await
+        .map_err(MigrateError::Status)?
+        .iter()
+        .map(|migration| migration.name().to_owned())
+        .collect();
+    Migrator::up(conn, None)
+        .await
+        .map_err(MigrateError::Apply)?;
+    if request.seed {
+        conn.execute_unprepared(migration::SEED_SQL)
+            .await
+            .map_err(MigrateError::Seed)?;
+    }
+    let report = Report {
+        pending_before: pending.len(),
+        applied: pending,
+        seeded: request.seed,
+    };
+    tracing::info!(
+        applied = ?report.applied,
+        pending_before = report.pending_before,
+        seeded = report.seeded,
+        "database schema is up to date"
+    );
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_payload_migrates_without_seeding() {
+        let request: Request = serde_json::from_str("{}").unwrap();
+        assert_eq!(request, Request { seed: false });
+    }
+
+    #[test]
+    fn seed_true_asks_for_the_catalogue() {
+        let request: Request = serde_json::from_str(r#"{"seed": true}"#).unwrap();
+        assert!(request.seed);
+    }
+
+    #[test]
+    fn a_misspelt_field_is_rejected_rather_than_ignored() {
+        assert!(serde_json::from_str::<Request>(r#"{"sead": true}"#).is_err());
+    }
+
+    #[test]
+    fn the_report_has_the_documented_shape() {
+        let report = Report {
+            applied: vec!["m1".into()],
+            pending_before: 1,
+            seeded: false,
+        };
+        assert_eq!(
+            serde_json::to_value(report).unwrap(),
+            serde_json::json!({"applied": ["m1"], "pending_before": 1, "seeded": false})
+        );
+    }
+}

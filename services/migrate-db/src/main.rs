@@ -1,0 +1,49 @@
+//! migrate-db: schema migrations as a Lambda function (`AWS_LAMBDA_RUNTIME_API` set), or run once from the
+//! command line otherwise (`migrate-db [--seed]`).
+
+use std::process::ExitCode;
+
+use migrate_db::{cli, lambda};
+use order_core::{bootstrap, config, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let telemetry = telemetry::init("migrate-db");
+    let in_lambda = config::optional("AWS_LAMBDA_RUNTIME_API").is_some();
+    // Lambda's arguments are the image's CMD (the handler name), not ours to parse.
+    let request = if in_lambda {
+        None
+    } else {
+        match cli::parse_args(std::env::args().skip(1)) {
+            Ok(request) => Some(request),
+            Err(message) => {
+                eprintln!("{message}");
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let db = match bootstrap::connect_db().await {
+        Ok(db) => db,
+        Err(error) => {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "could not set up the database pool"
+            );
+            telemetry.shutdown();
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match request {
+        None => match lambda::serve(db.clone(), telemetry.clone()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!(error = %error, "Lambda runtime stopped");
+                ExitCode::FAILURE
+            }
+        },
+        Some(request) => cli::run_once(&db, request).await,
+    };
+    db.close().await;
+    telemetry.shutdown();
+    code
+}
