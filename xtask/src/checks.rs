@@ -5,15 +5,26 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{env, proc};
+use crate::{env, proc, stack};
 
 /// Everything CI runs. Extra arguments go to nextest (e.g. a test filter).
+///
+/// The native stack comes first: its PostgreSQL and moto serve the integration tests, and all of it (the
+/// functions under `cargo lambda watch` behind the local gateway) the end-to-end tests, which get its
+/// coordinates as `E2E_*` variables.
 pub fn test(root: &Path, extra: &[String]) -> Result<()> {
-    let venv = env::venv(root, ".venv", "xtask/requirements.txt")?;
-    let (admin_url, _pg) = env::postgres(root)?;
-    env::drop_test_databases(&admin_url)?;
-    let (endpoint, _moto) = env::moto(root, &venv)?;
-    eprintln!("== PostgreSQL: {admin_url}\n== AWS emulator: {endpoint}");
+    let options = stack::Options {
+        database: "orders_e2e",
+        fresh_database: true,
+        gateway_port: None,
+        hot_reload: false,
+    };
+    let stack = stack::start(root, &options)?;
+    env::drop_test_databases(&stack.admin_url)?;
+    eprintln!(
+        "== PostgreSQL: {}\n== AWS emulator: {}\n== gateway: {}",
+        stack.admin_url, stack.aws_endpoint, stack.gateway_url
+    );
 
     let mut cmd = if proc::succeeds(Command::new("cargo").args(["nextest", "--version"])) {
         let mut c = Command::new("cargo");
@@ -24,13 +35,17 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
         c.args(["test", "--workspace", "--no-fail-fast"]);
         c
     };
+    stack::without_cargo_run_env(&mut cmd);
     cmd.args(extra)
         .current_dir(root)
-        .env("TEST_DATABASE_ADMIN_URL", &admin_url);
-    for (k, v) in env::aws_env(&endpoint) {
+        .env("TEST_DATABASE_ADMIN_URL", &stack.admin_url)
+        .envs(stack.e2e_env());
+    for (k, v) in env::aws_env(&stack.aws_endpoint) {
         cmd.env(k, v);
     }
-    proc::run(&mut cmd)?;
+    let tests = proc::run(&mut cmd);
+    drop(stack);
+    tests?;
     if extra.is_empty() {
         static_checks(root)?;
     }

@@ -4,9 +4,12 @@
 //! PostgreSQL (the one at `DATABASE_URL`, the one on 127.0.0.1:5432, or a private cluster under `target/`),
 //! and the emulators on free loopback ports.
 
+mod bench;
 mod checks;
 mod env;
+mod http;
 mod proc;
+mod stack;
 mod up;
 
 use anyhow::{Result, bail};
@@ -19,10 +22,12 @@ fn main() -> Result<()> {
         Some("lint") => checks::lint(&root),
         Some("static") => checks::static_checks(&root),
         Some("up") => up::up(&root),
+        Some("bench") => bench::bench(&root, &args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  test [nextest args]  everything CI runs: unit, integration and static checks\n  lint                 cargo fmt --check and clippy -D warnings\n  static               Dockerfile, compose, Terraform and contract checks only
-  up                   the whole stack as local processes (no Docker)"
+  up                   the whole stack as local processes (no Docker)
+  bench [pipeline|flush]  benchmarks (figures only, no assertions on time)"
             );
             bail!("unknown command {:?}", args.first())
         }

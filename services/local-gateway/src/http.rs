@@ -1,0 +1,143 @@
+//! The REST API front: route, authorize, invoke the function with a proxy event, answer with its response.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::apigw::ApiGatewayProxyResponse;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Response, header};
+
+use crate::apigw::{self, Context};
+use crate::auth::{AuthError, Authorizer};
+use crate::invoke::{InvokeError, Invoker};
+use crate::openapi::{Resolution, Routes};
+use crate::problem::GatewayProblem;
+
+/// API Gateway's integration timeout (29 s), waiting for the function's turn included.
+pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
+/// API Gateway's payload limit.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// What every request needs.
+pub struct Api {
+    pub routes: Routes,
+    pub authorizer: Authorizer,
+    pub invoker: Invoker,
+    pub stage: String,
+    pub account_id: String,
+}
+
+/// The router: every path goes through [`handle`]; the OpenAPI routes decide.
+pub fn router(api: Arc<Api>) -> Router {
+    Router::new().fallback(handle).with_state(api)
+}
+
+async fn handle(
+    State(api): State<Arc<Api>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response<Body> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let (function, mut response) = match serve(&api, peer, &request_id, request).await {
+        Ok((function, response)) => (Some(function), response),
+        Err(problem) => (None, problem.into_response(&path, &request_id)),
+    };
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", id);
+    }
+    tracing::info!(
+        %method, %path, status = response.status().as_u16(), function,
+        request_id, elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+async fn serve(
+    api: &Api,
+    peer: SocketAddr,
+    request_id: &str,
+    request: Request,
+) -> Result<(String, Response<Body>), GatewayProblem> {
+    let (parts, body) = request.into_parts();
+    let route = match api.routes.resolve(parts.method.as_str(), parts.uri.path()) {
+        Resolution::Found(route) => route,
+        Resolution::NotFound => return Err(GatewayProblem::RouteNotFound),
+        Resolution::MethodNotAllowed { allowed } => {
+            return Err(GatewayProblem::MethodNotAllowed(allowed));
+        }
+    };
+    let claims = if route.operation.requires_token {
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        Some(
+            api.authorizer
+                .authorize(authorization)
+                .await
+                .map_err(refused)?,
+        )
+    } else {
+        None
+    };
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| GatewayProblem::PayloadTooLarge)?;
+    let cx = Context {
+        request_id,
+        stage: &api.stage,
+        account_id: &api.account_id,
+        source_ip: peer.ip().to_string(),
+        claims,
+    };
+    let event = apigw::proxy_event(
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
+        &body,
+        &route,
+        cx,
+    );
+    let function = route.operation.function.clone();
+    let proxy: ApiGatewayProxyResponse = api
+        .invoker
+        .invoke(&function, &event, INTEGRATION_TIMEOUT)
+        .await
+        .map_err(failed)?;
+    let response = apigw::http_response(proxy).map_err(|reason| {
+        tracing::error!(function, reason, "malformed Lambda proxy response");
+        GatewayProblem::FunctionFailed
+    })?;
+    Ok((function, response))
+}
+
+fn refused(error: AuthError) -> GatewayProblem {
+    match error {
+        AuthError::Jwks(reason) => {
+            tracing::error!(reason, "the authorizer could not fetch the JWKS");
+            GatewayProblem::AuthorizerUnavailable
+        }
+        other => {
+            tracing::info!(reason = %other, "token refused");
+            GatewayProblem::Unauthorized
+        }
+    }
+}
+
+fn failed(error: InvokeError) -> GatewayProblem {
+    tracing::error!(error = %error, "invocation failed");
+    match error {
+        InvokeError::Timeout { .. } => GatewayProblem::FunctionTimedOut,
+        _ => GatewayProblem::FunctionFailed,
+    }
+}
+
+#[cfg(test)]
+mod tests;

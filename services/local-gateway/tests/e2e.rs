@@ -1,0 +1,220 @@
+//! End to end through the native local stack that `cargo xtask test` starts: PostgreSQL, moto (SQS, Secrets
+//! Manager, Cognito), the five real function binaries under `cargo lambda watch`, and this gateway in front.
+//! A real sign-in, a real order through both queues, and the authorizer's refusals. Run outside
+//! `cargo xtask test`, every test here fails and says so.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use entity::product_info;
+use jsonwebtoken::EncodingKey;
+use reqwest::{Response, StatusCode};
+use sea_orm::{Database, EntityTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use support::{claims_of, sign, stack, unsigned};
+
+/// The logo mug of the demo catalogue; no other test orders it.
+const MUG: Uuid = Uuid::from_u128(0x0193a000_0000_7000_8000_000000000003);
+/// How long the pipeline (queue 1 → process-order → queue 2 → update-stock) may take before the test gives up.
+const PIPELINE_BOUND: Duration = Duration::from_secs(120);
+const OTHER_KEY: &str = include_str!("fixtures/other-signing-key.pem");
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("an HTTP client")
+}
+
+async fn get_orders(path: &str, authorization: Option<&str>) -> Response {
+    let mut request = client().get(format!("{}{path}", stack().gateway));
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    request.send().await.expect("the gateway answers")
+}
+
+async fn body(response: Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+async fn assert_unauthorized(response: Response) {
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem = body(response).await;
+    assert_eq!(
+        problem["type"],
+        "https://problems.orders.example/unauthenticated"
+    );
+    assert_eq!(problem["message"], "Unauthorized");
+}
+
+async fn stock_on_hand(product: Uuid) -> i32 {
+    let db = Database::connect(stack().database_url)
+        .await
+        .expect("the stack's database");
+    let row = product_info::Entity::find_by_id(product)
+        .one(&db)
+        .await
+        .expect("a query");
+    row.expect("the product is seeded").stock_on_hand
+}
+
+/// A token just like the demo user's ID token, signed with moto's own key, after `change` (or none).
+async fn forged_id_token(change: impl FnOnce(&mut Value)) -> (String, String) {
+    let stack = stack();
+    let mut claims = claims_of(&stack.sign_in().await.id);
+    let (kid, key) = stack.moto_key();
+    let control = sign(&claims, &key, &kid);
+    change(&mut claims);
+    (control, sign(&claims, &key, &kid))
+}
+
+#[tokio::test]
+async fn an_order_placed_through_the_gateway_is_fulfilled_and_the_stock_goes_down() {
+    let stack = stack();
+    let token = stack.sign_in().await.id;
+    let before = stock_on_hand(MUG).await;
+
+    let created = client()
+        .post(format!("{}/orders", stack.gateway))
+        .bearer_auth(&token)
+        .header("idempotency-key", Uuid::new_v4().to_string())
+        .json(&json!({"items": [{"product_id": MUG, "quantity": 2}]}))
+        .send()
+        .await
+        .expect("the gateway answers");
+
+    assert_eq!(created.status(), StatusCode::ACCEPTED);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    assert!(created.headers().contains_key("x-amzn-requestid"));
+    let order = body(created).await;
+    assert_eq!(
+        location,
+        format!("/orders/{}", order["id"].as_str().unwrap())
+    );
+    let deadline = Instant::now() + PIPELINE_BOUND;
+    let fulfilled = loop {
+        let current = body(get_orders(&location, Some(&format!("Bearer {token}"))).await).await;
+        match current["status"].as_str() {
+            Some("fulfilled") => break current,
+            Some("rejected") => panic!("the order was rejected: {current}"),
+            _ if Instant::now() > deadline => {
+                panic!("not fulfilled within {PIPELINE_BOUND:?}: {current}")
+            }
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    };
+    assert_eq!(
+        fulfilled["total"],
+        json!({"amount_minor": 2500, "currency": "EUR"})
+    );
+    assert_eq!(stock_on_hand(MUG).await, before - 2);
+    let listed = body(get_orders("/orders", Some(&token)).await).await;
+    assert!(
+        listed["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == order["id"]),
+        "{listed}"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_users_id_and_access_tokens_are_accepted_with_or_without_bearer() {
+    let tokens = stack().sign_in().await;
+
+    for authorization in [
+        format!("Bearer {}", tokens.id),
+        tokens.id.clone(),
+        format!("Bearer {}", tokens.access),
+    ] {
+        let response = get_orders("/orders", Some(&authorization)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{authorization}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_is_refused_with_401() {
+    assert_unauthorized(get_orders("/orders", None).await).await;
+}
+
+#[tokio::test]
+async fn a_correctly_signed_but_expired_token_is_refused_with_401() {
+    let (control, expired) = forged_id_token(|claims| {
+        claims["exp"] = json!(chrono::Utc::now().timestamp() - 60);
+        claims["iat"] = json!(chrono::Utc::now().timestamp() - 3660);
+    })
+    .await;
+
+    assert_eq!(
+        get_orders("/orders", Some(&control)).await.status(),
+        StatusCode::OK
+    );
+    assert_unauthorized(get_orders("/orders", Some(&expired)).await).await;
+}
+
+#[tokio::test]
+async fn a_correctly_signed_token_for_another_app_client_is_refused_with_401() {
+    let (control, foreign) =
+        forged_id_token(|claims| claims["aud"] = json!("another-app-client")).await;
+
+    assert_eq!(
+        get_orders("/orders", Some(&control)).await.status(),
+        StatusCode::OK
+    );
+    assert_unauthorized(get_orders("/orders", Some(&foreign)).await).await;
+}
+
+#[tokio::test]
+async fn a_token_signed_by_another_key_is_refused_with_401() {
+    let stack = stack();
+    let claims = claims_of(&stack.sign_in().await.id);
+    let (kid, _) = stack.moto_key();
+    let other = EncodingKey::from_rsa_pem(OTHER_KEY.as_bytes()).unwrap();
+
+    let forged = sign(&claims, &other, &kid);
+
+    assert_unauthorized(get_orders("/orders", Some(&forged)).await).await;
+}
+
+#[tokio::test]
+async fn an_unsigned_alg_none_token_is_refused_with_401() {
+    let stack = stack();
+    let claims = claims_of(&stack.sign_in().await.id);
+    let (kid, _) = stack.moto_key();
+    assert_eq!(claims["iss"], stack.issuer.as_str());
+
+    assert_unauthorized(get_orders("/orders", Some(&unsigned(&claims, &kid))).await).await;
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_unknown_methods_405_as_problems() {
+    let stack = stack();
+
+    let missing = get_orders("/products", None).await;
+    let wrong = client()
+        .delete(format!("{}/orders", stack.gateway))
+        .send()
+        .await
+        .expect("the gateway answers");
+
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        body(missing).await["type"],
+        "https://problems.orders.example/route-not-found"
+    );
+    assert_eq!(wrong.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.headers()["allow"], "GET, POST");
+    assert_eq!(
+        body(wrong).await["type"],
+        "https://problems.orders.example/method-not-allowed"
+    );
+}

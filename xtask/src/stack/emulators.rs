@@ -1,0 +1,150 @@
+//! What Terraform creates around the functions, created in moto by the very scripts compose runs:
+//! docker/localstack/init-aws.sh (queues, DLQs, redrive, the DB secret; its `awslocal` calls go to
+//! xtask/bin/awslocal) and docker/cognito/init.py (user pool, app client, demo user).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use super::database::Server;
+use super::{DEMO_PASSWORD, DEMO_USERNAME, REGION};
+use crate::env;
+
+/// The secret's name, as in compose.yaml (`DB_SECRET_ARN` takes a name or an ARN).
+pub const DB_SECRET_NAME: &str = "orders/db";
+
+/// What the functions and the gateway need to know about the emulated resources.
+pub struct Resources {
+    pub orders_queue_url: String,
+    pub stock_queue_url: String,
+    pub user_pool_id: String,
+    pub client_id: String,
+}
+
+/// The JWKS URL moto serves to unsigned requests (see compose.yaml's `x-cognito`).
+pub fn jwks_url(endpoint: &str) -> String {
+    format!("{endpoint}/cognito-idp_{REGION}/.well-known/jwks.json")
+}
+
+/// Runs both init scripts against moto at `endpoint`.
+pub fn bootstrap(
+    root: &Path,
+    venv: &Path,
+    endpoint: &str,
+    db: &Server,
+    dir: &Path,
+) -> Result<Resources> {
+    let path = format!(
+        "{}:{}:{}",
+        root.join("xtask/bin").display(),
+        venv.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let aws = |cmd: &mut Command| {
+        cmd.current_dir(root)
+            .env("PATH", &path)
+            .envs(env::aws_env(endpoint))
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN");
+    };
+
+    let mut init_aws = Command::new("sh");
+    init_aws
+        .arg("docker/localstack/init-aws.sh")
+        .env("DB_SECRET_NAME", DB_SECRET_NAME)
+        .env("DB_USERNAME", &db.username)
+        .env("DB_PASSWORD", &db.password)
+        .env("MAX_RECEIVE_COUNT", "3");
+    aws(&mut init_aws);
+    output(&mut init_aws)?;
+
+    let queue_url = |name: &str| {
+        let mut cmd = Command::new("awslocal");
+        cmd.args([
+            "sqs",
+            "get-queue-url",
+            "--queue-name",
+            name,
+            "--query",
+            "QueueUrl",
+            "--output",
+            "text",
+        ]);
+        aws(&mut cmd);
+        output(&mut cmd).map(|url| url.trim().to_owned())
+    };
+    let (orders_queue_url, stock_queue_url) = (queue_url("orders")?, queue_url("stock")?);
+
+    let env_file = dir.join("cognito.env");
+    let mut cognito = Command::new(venv.join("bin/python"));
+    cognito
+        .arg("docker/cognito/init.py")
+        .env("COGNITO_ENDPOINT_URL", endpoint)
+        .env("COGNITO_JWKS_URL", jwks_url(endpoint))
+        .env("COGNITO_ENV_FILE", &env_file)
+        .env("DEMO_USERNAME", DEMO_USERNAME)
+        .env("DEMO_PASSWORD", DEMO_PASSWORD);
+    aws(&mut cognito);
+    output(&mut cognito)?;
+    let ids = read_env_file(&env_file)?;
+    let id = |key: &str| {
+        ids.get(key)
+            .cloned()
+            .with_context(|| format!("init.py wrote no {key}"))
+    };
+    Ok(Resources {
+        orders_queue_url,
+        stock_queue_url,
+        user_pool_id: id("COGNITO_USER_POOL_ID")?,
+        client_id: id("COGNITO_CLIENT_ID")?,
+    })
+}
+
+/// moto signs every pool's tokens with one key that ships with it; xtask/moto_signing_key.py writes it to
+/// `dir` as PEM so tests can forge correctly signed tokens. Returns the file and the key id, `None` if this
+/// moto has no such key.
+pub fn moto_signing_key(root: &Path, venv: &Path, dir: &Path) -> Option<(PathBuf, String)> {
+    let pem = dir.join("moto-signing-key.pem");
+    let out = Command::new(venv.join("bin/python"))
+        .arg(root.join("xtask/moto_signing_key.py"))
+        .arg(&pem)
+        .output()
+        .ok()?;
+    let kid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !kid.is_empty()).then_some((pem, kid))
+}
+
+/// Runs `cmd`, returning its standard output, or failing with its standard error.
+fn output(cmd: &mut Command) -> Result<String> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("Failed to start {}", crate::proc::describe(cmd)))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        bail!(
+            "{} failed ({}):\n{stdout}{}",
+            crate::proc::describe(cmd),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for line in stdout
+        .lines()
+        .filter(|l| l.starts_with("init-aws:") || l.starts_with("cognito-init:"))
+    {
+        eprintln!("   {line}");
+    }
+    Ok(stdout)
+}
+
+fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("Failed to read {}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect())
+}
