@@ -38,6 +38,7 @@ pub async fn create_order(service: OrderService, req: Request) -> Result<Respons
         .transpose()?;
     let order = parse_body(&req)?;
     let Created { order, replayed } = service.create(&customer, key.as_ref(), &order).await?;
+    tracing::Span::current().record("order_id", tracing::field::display(order.id));
     let mut response = json_response(202, &order);
     let headers = response.headers_mut();
     let location = format!("/orders/{}", order.id);

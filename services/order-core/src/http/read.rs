@@ -33,6 +33,7 @@ pub async fn get_orders(service: OrderService, req: Request) -> Result<Response<
     match id {
         Some(raw) => {
             let id = OrderId::parse(&raw).ok_or(ApiError::InvalidOrderId(raw))?;
+            tracing::Span::current().record("order_id", tracing::field::display(id));
             let order = service
                 .get(&customer, id)
                 .await?
