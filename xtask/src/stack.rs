@@ -59,6 +59,8 @@ pub struct Stack {
     pub log_dir: PathBuf,
     /// moto's Cognito signing key (a public test fixture) as PEM, and its key id, for tests that forge tokens.
     pub signing_key: Option<(PathBuf, String)>,
+    /// Where otlp-sink writes the spans the functions export (one JSON object per line).
+    pub spans_file: PathBuf,
     processes: Vec<Background>,
 }
 
@@ -75,6 +77,7 @@ impl Stack {
             ("E2E_DATABASE_URL", self.database_url.clone()),
             ("E2E_DEMO_USERNAME", DEMO_USERNAME.to_owned()),
             ("E2E_DEMO_PASSWORD", DEMO_PASSWORD.to_owned()),
+            ("E2E_SPANS_FILE", self.spans_file.display().to_string()),
         ];
         if let Some((pem, kid)) = &self.signing_key {
             vars.push(("E2E_COGNITO_SIGNING_KEY", pem.display().to_string()));
@@ -120,6 +123,7 @@ pub fn start(root: &Path, options: &Options) -> Result<Stack> {
         issuer: String::new(),
         database_url: database::url(&admin_url, options.database)?,
         admin_url,
+        spans_file: log_dir.join("spans.jsonl"),
         log_dir,
         signing_key: None,
         processes: postgres.into_iter().chain([moto]).collect(),
@@ -153,8 +157,14 @@ pub fn start(root: &Path, options: &Options) -> Result<Stack> {
     ));
     database::prepare(root, &stack.admin_url, options)?;
 
+    step("trace receiver: otlp-sink (OTLP/HTTP) writing target/local-stack/spans.jsonl");
+    let (sink, otlp_endpoint) = start_otlp_sink(root, &stack)?;
+    stack.processes.push(sink);
+
     step("functions: cargo lambda watch, one warm-up invocation each");
-    let function_env = functions::environment(&stack.aws_endpoint, &server, options.database, &aws);
+    let mut function_env =
+        functions::environment(&stack.aws_endpoint, &server, options.database, &aws);
+    function_env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".to_owned(), otlp_endpoint));
     let (watch, invoke_base) = functions::start(
         root,
         &venv,
@@ -201,6 +211,26 @@ pub fn without_cargo_run_env(cmd: &mut Command) {
             cmd.env_remove(name.as_ref());
         }
     }
+}
+
+/// The dev-only OTLP receiver the functions export to (Jaeger plays this part under compose).
+fn start_otlp_sink(root: &Path, stack: &Stack) -> Result<(Background, String)> {
+    let _ = std::fs::remove_file(&stack.spans_file);
+    let port = proc::free_port()?;
+    let mut cmd = cargo(root);
+    cmd.args([
+        "run",
+        "--quiet",
+        "-p",
+        "local-gateway",
+        "--bin",
+        "otlp-sink",
+    ])
+    .env("OTLP_SINK_ADDR", format!("127.0.0.1:{port}"))
+    .env("OTLP_SINK_FILE", &stack.spans_file);
+    let mut sink = Background::spawn("otlp-sink", &mut cmd, &stack.log_dir.join("otlp-sink.log"))?;
+    proc::wait_for_port(port, Duration::from_secs(120), Some(&mut sink))?;
+    Ok((sink, format!("http://127.0.0.1:{port}")))
 }
 
 fn gateway_port(wanted: Option<u16>) -> Result<u16> {

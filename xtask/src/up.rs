@@ -66,6 +66,7 @@ Local stack ready in {took:.0?}.
   User pool     {pool}, app client {client}
   Database      {db}
   Logs          {logs}/functions.log, {logs}/gateway.log, target/moto.log
+  Traces        {spans}   (one JSON span per line; e.g. jq 'select(.trace_id=="…")')
 
 Get an ID token for the demo user ({DEMO_USERNAME} / {DEMO_PASSWORD}):
 
@@ -85,5 +86,6 @@ Functions restart when their code changes. Ctrl-C stops everything."#,
         pool = stack.user_pool_id,
         client = stack.client_id,
         db = stack.database_url,
+        spans = stack.spans_file.display(),
     );
 }

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // shared by the e2e and traces test binaries; each uses a part
 //! The native local stack the end-to-end tests run against, as `cargo xtask test` describes it in `E2E_*`
 //! variables, and the tokens they need: a real sign-in against moto, and forgeries signed with moto's own
 //! (public) key or another one.
