@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use order_core::config::DbSettings;
 use order_core::db::Db;
@@ -248,28 +247,10 @@ async fn consume(
         if messages.is_empty() {
             continue;
         }
-        let mut event = SqsEvent::default();
-        event.records = messages
-            .iter()
-            .map(|m| {
-                let mut r = SqsMessage::default();
-                r.message_id = m.message_id.clone();
-                r.body = m.body.clone();
-                r.message_attributes = m
-                    .message_attributes
-                    .clone()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let mut a = SqsMessageAttribute::default();
-                        a.string_value = v.string_value;
-                        a.data_type = Some(v.data_type);
-                        (k, a)
-                    })
-                    .collect();
-                r
-            })
-            .collect();
+        let event = order_core::sqs::event_from_received(
+            &messages,
+            "arn:aws:sqs:us-east-1:000000000000:bench",
+        );
         let d = deps.clone();
         let response = order_core::sqs::handle_batch(
             if first { "orders" } else { "stock" },

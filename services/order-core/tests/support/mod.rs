@@ -2,10 +2,9 @@
 //! API Gateway events, and a poller that feeds queue messages to the consumers the way Lambda does.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_lambda_events::sqs::SqsEvent;
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::{Body, Request, Response};
 use migration::{Migrator, MigratorTrait};
@@ -339,33 +338,7 @@ impl TestApp {
 
 /// The SQS event Lambda would build from received messages.
 pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> SqsEvent {
-    let records = messages
-        .iter()
-        .map(|m| {
-            let mut record = SqsMessage::default();
-            record.message_id = m.message_id.clone();
-            record.receipt_handle = m.receipt_handle.clone();
-            record.body = m.body.clone();
-            record.event_source = Some("aws:sqs".into());
-            record.event_source_arn = Some(queue_arn.to_owned());
-            record.message_attributes = m
-                .message_attributes
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| {
-                    let mut attribute = SqsMessageAttribute::default();
-                    attribute.data_type = Some(v.data_type);
-                    attribute.string_value = v.string_value;
-                    (k, attribute)
-                })
-                .collect::<HashMap<_, _>>();
-            record
-        })
-        .collect();
-    let mut event = SqsEvent::default();
-    event.records = records;
-    event
+    order_core::sqs::event_from_received(messages, queue_arn)
 }
 
 /// A REST API (v1) proxy event as API Gateway sends it with a Cognito user-pool authorizer.
