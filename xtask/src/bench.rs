@@ -1,4 +1,6 @@
-//! `cargo xtask bench [pipeline|flush]`: benchmarks that print figures; they assert nothing about time.
+//! `cargo xtask bench [pipeline|flush|coldstart]`: benchmarks that print figures; they assert nothing about time.
+
+mod coldstart;
 
 use std::path::Path;
 use std::process::Command;
@@ -12,8 +14,11 @@ pub fn bench(root: &Path, args: &[String]) -> Result<()> {
     match which {
         "pipeline" => pipeline(root),
         "flush" => flush(root),
-        "all" => pipeline(root).and_then(|()| flush(root)),
-        other => bail!("unknown benchmark {other}: pipeline | flush | all"),
+        "coldstart" => coldstart::coldstart(root),
+        "all" => pipeline(root)
+            .and_then(|()| flush(root))
+            .and_then(|()| coldstart::coldstart(root)),
+        other => bail!("unknown benchmark {other}: pipeline | flush | coldstart | all"),
     }
 }
 

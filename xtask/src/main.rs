@@ -27,7 +27,7 @@ fn main() -> Result<()> {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  test [nextest args]  everything CI runs: unit, integration and static checks\n  lint                 cargo fmt --check and clippy -D warnings\n  static               Dockerfile, compose, Terraform and contract checks only
   up                   the whole stack as local processes (no Docker)
-  bench [pipeline|flush]  benchmarks (figures only, no assertions on time)"
+  bench [pipeline|flush|coldstart]  benchmarks (figures only, no assertions on time)"
             );
             bail!("unknown command {:?}", args.first())
         }
