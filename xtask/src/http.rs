@@ -14,6 +14,23 @@ pub struct Reply {
 
 /// `POST url` with a JSON body, waiting up to `timeout` for the whole answer.
 pub fn post_json(url: &str, body: &str, timeout: Duration) -> Result<Reply> {
+    send(
+        "POST",
+        url,
+        &[("Content-Type", "application/json")],
+        body,
+        timeout,
+    )
+}
+
+/// `method url` with extra `headers` and a `body` (loopback only), waiting up to `timeout` for the whole answer.
+pub fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+) -> Result<Reply> {
     let rest = url
         .strip_prefix("http://")
         .with_context(|| format!("{url}: only http:// URLs"))?;
@@ -27,11 +44,12 @@ pub fn post_json(url: &str, body: &str, timeout: Duration) -> Result<Reply> {
         TcpStream::connect(authority).with_context(|| format!("Failed to connect to {url}"))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    let head = format!(
-        "POST {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
+    let mut head =
+        format!("{method} {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
     stream.write_all(format!("{head}{body}").as_bytes())?;
     let mut raw = Vec::new();
     stream

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
-use crate::proc;
 use crate::stack::{self, DEMO_PASSWORD, DEMO_USERNAME, Options};
+use crate::{http, proc};
 
 /// The release binaries measured, the baseline first.
 const BINARIES: [&str; 6] = [
@@ -485,11 +485,7 @@ fn read_chunked(reader: &mut BufReader<TcpStream>) -> Result<Vec<u8>> {
 /// p50/p99 of authenticated `GET /orders` through the gateway at each concurrency.
 fn warm_latency(stack: &stack::Stack) -> Result<()> {
     let token = sign_in(stack)?;
-    let gateway = stack
-        .gateway_url
-        .strip_prefix("http://")
-        .context("the gateway URL is http://")?
-        .to_owned();
+    let gateway = stack.gateway_url.clone();
     let authorization = format!("Bearer {token}");
     for _ in 0..WARM_UP {
         get_orders(&gateway, &authorization)?;
@@ -557,40 +553,47 @@ fn warm_latency(stack: &stack::Stack) -> Result<()> {
 
 fn get_orders(gateway: &str, authorization: &str) -> Result<Duration> {
     let started = Instant::now();
-    let (status, body) = request(
-        gateway,
-        &format!(
-            "GET /orders HTTP/1.0\r\nHost: {gateway}\r\nAuthorization: {authorization}\r\n\r\n"
-        ),
+    let reply = http::send(
+        "GET",
+        &format!("{gateway}/orders"),
+        &[("Authorization", authorization)],
+        "",
+        REQUEST_TIMEOUT,
     )?;
     let took = started.elapsed();
-    if status != 200 {
-        bail!("GET /orders answered {status}: {}", body.trim());
+    if reply.status != 200 {
+        bail!(
+            "GET /orders answered {}: {}",
+            reply.status,
+            reply.body.trim()
+        );
     }
     Ok(took)
 }
 
 /// The demo user's ID token from moto's Cognito.
 fn sign_in(stack: &stack::Stack) -> Result<String> {
-    let moto = stack
-        .aws_endpoint
-        .strip_prefix("http://")
-        .context("moto's endpoint is http://")?;
     let body = format!(
         r#"{{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"{}","AuthParameters":{{"USERNAME":"{DEMO_USERNAME}","PASSWORD":"{DEMO_PASSWORD}"}}}}"#,
         stack.client_id
     );
-    let (status, answer) = request(
-        moto,
-        &format!(
-            "POST / HTTP/1.0\r\nHost: {moto}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-             X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        ),
+    let reply = http::send(
+        "POST",
+        &format!("{}/", stack.aws_endpoint),
+        &[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            (
+                "X-Amz-Target",
+                "AWSCognitoIdentityProviderService.InitiateAuth",
+            ),
+        ],
+        &body,
+        REQUEST_TIMEOUT,
     )?;
-    if status != 200 {
-        bail!("InitiateAuth answered {status}: {answer}");
+    if reply.status != 200 {
+        bail!("InitiateAuth answered {}: {}", reply.status, reply.body);
     }
+    let answer = reply.body;
     let after = answer
         .split_once("\"IdToken\"")
         .map(|(_, rest)| rest)
@@ -603,27 +606,4 @@ fn sign_in(stack: &stack::Stack) -> Result<String> {
         .and_then(|v| v.split('"').next())
         .context("IdToken is not a string")?;
     Ok(token.to_owned())
-}
-
-/// Sends `raw` to `authority` (loopback only) and reads the whole answer (HTTP/1.0: the server closes).
-fn request(authority: &str, raw: &str) -> Result<(u16, String)> {
-    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
-    if !["127.0.0.1", "localhost"].contains(&host) {
-        bail!("{authority}: the benchmark only talks to loopback addresses");
-    }
-    let mut stream = TcpStream::connect(authority)
-        .with_context(|| format!("Failed to connect to {authority}"))?;
-    stream.set_read_timeout(Some(REQUEST_TIMEOUT))?;
-    stream.set_write_timeout(Some(REQUEST_TIMEOUT))?;
-    stream.write_all(raw.as_bytes())?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer)?;
-    let text = String::from_utf8_lossy(&answer);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("{authority} answered something that is not HTTP"))?;
-    Ok((status, body.to_owned()))
 }
