@@ -8,15 +8,7 @@ use order_core::db::Db;
 use sea_orm::{ConnectionTrait, DbErr};
 
 async fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(support::sqs_endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .load()
-        .await;
-    aws_sdk_secretsmanager::Client::new(&config)
+    aws_sdk_secretsmanager::Client::new(&support::aws_config().await)
 }
 
 fn settings(secret_arn: &str) -> DbSettings {
