@@ -5,28 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The functions the gateway can invoke, by the name Terraform and the OpenAPI `operationId`s use.
-pub const FUNCTIONS: [&str; 5] = [
-    "create-order",
-    "get-orders",
-    "process-order",
-    "update-stock",
-    "outbox-relay",
-];
-
-/// The function the schedule invokes (EventBridge rule in AWS).
-pub const RELAY_FUNCTION: &str = "outbox-relay";
-
-/// A variable is missing or does not parse.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// Not set, or empty.
-    #[error("environment variable {0} must be set")]
-    Missing(String),
-    /// Set, but not a valid value.
-    #[error("environment variable {name} is invalid: {reason}")]
-    Invalid { name: String, reason: String },
-}
+pub use order_contract::config::ConfigError;
+use order_contract::config::{optional, parsed_or, required};
+use order_contract::topology::{self, FUNCTIONS, Queue, Trigger};
 
 /// Where the Cognito user-pool authorizer gets its keys and what it expects in tokens.
 #[derive(Clone, Debug)]
@@ -41,6 +22,14 @@ pub struct CognitoSettings {
 pub struct QueueMapping {
     pub queue_url: String,
     pub function: &'static str,
+}
+
+/// The function the schedule invokes (the EventBridge rule in AWS).
+pub fn scheduled_function() -> &'static topology::Function {
+    FUNCTIONS
+        .iter()
+        .find(|f| matches!(f.trigger, Trigger::Schedule { .. }))
+        .expect("the topology has a scheduled function")
 }
 
 /// How the pollers receive, like an event source mapping's settings.
@@ -71,8 +60,8 @@ impl Settings {
     /// Reads every setting; reports the first missing or malformed variable.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut invoke_urls = BTreeMap::new();
-        for function in FUNCTIONS {
-            invoke_urls.insert(function, required(&invoke_url_variable(function))?);
+        for function in &FUNCTIONS {
+            invoke_urls.insert(function.name, required(&function.invoke_url_variable())?);
         }
         Self {
             listen_addr: parsed_or("GATEWAY_LISTEN_ADDR", ([127, 0, 0, 1], 3000).into())?,
@@ -85,16 +74,15 @@ impl Settings {
                 issuer: required("COGNITO_ISSUER")?,
                 client_id: required("COGNITO_CLIENT_ID")?,
             },
-            queues: vec![
-                QueueMapping {
-                    queue_url: required("ORDERS_QUEUE_URL")?,
-                    function: "process-order",
-                },
-                QueueMapping {
-                    queue_url: required("STOCK_QUEUE_URL")?,
-                    function: "update-stock",
-                },
-            ],
+            queues: Queue::ALL
+                .into_iter()
+                .map(|queue| {
+                    Ok(QueueMapping {
+                        queue_url: required(queue.url_variable())?,
+                        function: queue.consumer().name,
+                    })
+                })
+                .collect::<Result<_, ConfigError>>()?,
             poll: PollSettings {
                 batch_size: parsed_or("SQS_BATCH_SIZE", 10)?,
                 visibility_timeout: Duration::from_secs(parsed_or(
@@ -125,54 +113,5 @@ impl Settings {
             return Err(invalid("RELAY_INTERVAL_SECONDS", "must be at least 1"));
         }
         Ok(self)
-    }
-}
-
-/// `INVOKE_URL_CREATE_ORDER` for `create-order`.
-pub fn invoke_url_variable(function: &str) -> String {
-    format!(
-        "INVOKE_URL_{}",
-        function.to_ascii_uppercase().replace('-', "_")
-    )
-}
-
-fn optional(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-fn required(name: &str) -> Result<String, ConfigError> {
-    optional(name).ok_or_else(|| ConfigError::Missing(name.to_owned()))
-}
-
-fn parsed_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    match optional(name) {
-        None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map_err(|e: T::Err| ConfigError::Invalid {
-                name: name.to_owned(),
-                reason: e.to_string(),
-            }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invoke_url_variables_are_the_upper_snake_case_function_names() {
-        assert_eq!(
-            invoke_url_variable("create-order"),
-            "INVOKE_URL_CREATE_ORDER"
-        );
-        assert_eq!(
-            invoke_url_variable("outbox-relay"),
-            "INVOKE_URL_OUTBOX_RELAY"
-        );
     }
 }

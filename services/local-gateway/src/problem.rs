@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, Response, StatusCode, header};
 use serde_json::json;
 
 /// Base of every problem `type`, as in docs/openapi.yaml.
-pub const PROBLEM_BASE: &str = "https://problems.orders.example/";
+pub use order_contract::PROBLEM_BASE;
 
 /// A request the gateway answers without (successfully) invoking a function.
 #[derive(Debug)]

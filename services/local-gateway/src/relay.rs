@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::RELAY_FUNCTION;
+use crate::config::scheduled_function;
 use crate::invoke::Invoker;
 
 /// The outbox relay's Lambda timeout.
@@ -23,7 +23,7 @@ pub async fn run(
 ) {
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    tracing::info!(every = ?interval, function = RELAY_FUNCTION, "schedule started");
+    tracing::info!(every = ?interval, function = scheduled_function().name, "schedule started");
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
@@ -31,7 +31,7 @@ pub async fn run(
         }
         let event = scheduled_event(&region, &account_id, chrono::Utc::now());
         match invoker
-            .invoke::<Value>(RELAY_FUNCTION, &event, RELAY_TIMEOUT)
+            .invoke::<Value>(scheduled_function().name, &event, RELAY_TIMEOUT)
             .await
         {
             Ok(report) if report["published"].as_u64().unwrap_or(0) > 0 => {
@@ -54,7 +54,7 @@ pub fn scheduled_event(region: &str, account_id: &str, at: chrono::DateTime<chro
         "account": account_id,
         "time": at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "region": region,
-        "resources": [format!("arn:aws:events:{region}:{account_id}:rule/{RELAY_FUNCTION}")],
+        "resources": [format!("arn:aws:events:{region}:{account_id}:rule/{}", scheduled_function().name)],
         "detail": {},
     })
 }

@@ -238,6 +238,7 @@ async fn consume(
             .max_number_of_messages(10)
             .wait_time_seconds(1)
             .message_attribute_names("All")
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
             .send()
             .await
         else {
@@ -247,9 +248,10 @@ async fn consume(
         if messages.is_empty() {
             continue;
         }
-        let event = order_core::sqs::event_from_received(
+        let event = dev_support::sqs_event(
             &messages,
             "arn:aws:sqs:us-east-1:000000000000:bench",
+            "us-east-1",
         );
         let d = deps.clone();
         let response = order_core::sqs::handle_batch(

@@ -1,47 +1,14 @@
 //! Configuration read once at init from the environment.
 //!
-//! Every variable the code reads goes through [`required`] or [`optional`] with a literal name, here (shared by
-//! every function) or in a function's own `main.rs`; `tests/contract` relies on that to check Terraform and
+//! Every variable the code reads goes through the readers of [`order_contract::config`] with a literal name, or
+//! is a queue URL variable named by the topology table; `tests/contract` relies on that to check Terraform and
 //! compose.yaml set each one.
 
 use std::time::Duration;
 
 use secrecy::SecretString;
 
-/// A configuration variable is missing or malformed.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The variable is not set (or empty).
-    #[error("environment variable {0} must be set")]
-    Missing(&'static str),
-    /// The variable is set but does not parse.
-    #[error("environment variable {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
-}
-
-/// Reads a variable that must be present and non-empty.
-pub fn required(name: &'static str) -> Result<String, ConfigError> {
-    optional(name).ok_or(ConfigError::Missing(name))
-}
-
-/// Reads a variable that may be absent; an empty value counts as absent.
-pub fn optional(name: &'static str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// Parses an optional variable, falling back to `default` when it is absent.
-pub fn parsed_or<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    match optional(name) {
-        None => Ok(default),
-        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name,
-            reason: e.to_string(),
-        }),
-    }
-}
+pub use order_contract::config::{ConfigError, optional, parsed, parsed_or, required};
 
 /// Where the database credentials come from.
 #[derive(Clone, Debug)]
@@ -74,12 +41,7 @@ impl DbSettings {
             None => DbSource::Secret {
                 secret_arn: required("DB_SECRET_ARN")?,
                 host: required("DB_HOST")?,
-                port: required("DB_PORT")?
-                    .parse()
-                    .map_err(|e: std::num::ParseIntError| ConfigError::Invalid {
-                        name: "DB_PORT",
-                        reason: e.to_string(),
-                    })?,
+                port: parsed("DB_PORT")?,
                 name: required("DB_NAME")?,
             },
         };

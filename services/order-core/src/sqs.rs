@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 
-use aws_lambda_events::sqs::{
-    BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage, SqsMessageAttribute,
-};
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::FutureExt;
 use opentelemetry::trace::TraceContextExt;
 use tracing::Instrument;
@@ -90,35 +88,4 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned())
-}
-
-/// The event Lambda's SQS event source mapping builds from messages received with the SDK: what local pollers,
-/// tests and benchmarks feed to [`handle_batch`].
-pub fn event_from_received(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = messages
-        .iter()
-        .map(|m| {
-            let mut record = SqsMessage::default();
-            record.message_id = m.message_id.clone();
-            record.receipt_handle = m.receipt_handle.clone();
-            record.body = m.body.clone();
-            record.event_source = Some("aws:sqs".into());
-            record.event_source_arn = Some(queue_arn.to_owned());
-            record.message_attributes = m
-                .message_attributes
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| {
-                    let mut attribute = SqsMessageAttribute::default();
-                    attribute.data_type = Some(v.data_type);
-                    attribute.string_value = v.string_value;
-                    (k, attribute)
-                })
-                .collect();
-            record
-        })
-        .collect();
-    event
 }

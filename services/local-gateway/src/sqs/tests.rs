@@ -1,4 +1,6 @@
+use aws_lambda_events::sqs::SqsEvent;
 use aws_sdk_sqs::primitives::Blob;
+use aws_sdk_sqs::types::MessageAttributeValue;
 use serde_json::json;
 
 use super::*;

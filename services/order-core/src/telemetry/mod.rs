@@ -173,11 +173,6 @@ pub fn adopt(span: &tracing::Span, parent: Context) {
     span.record("trace_id", tracing::field::display(trace_id));
 }
 
-/// The W3C propagator alone (tests).
-pub fn w3c() -> impl TextMapPropagator {
-    TraceContextPropagator::new()
-}
-
 #[cfg(test)]
 mod tests {
     use super::well_formed_traceparent;

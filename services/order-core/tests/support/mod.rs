@@ -30,11 +30,14 @@ pub fn sqs_endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:9".to_owned())
 }
 
+/// The region every test resource lives in.
+pub const REGION: &str = "us-east-1";
+
 /// SDK configuration for the emulator: loopback endpoint, fake credentials, fixed region.
 pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(sqs_endpoint())
-        .region(aws_config::Region::new("us-east-1"))
+        .region(aws_config::Region::new(REGION))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
             "test", "test", None, None, "test",
         ))
@@ -218,6 +221,7 @@ impl TestApp {
             .max_number_of_messages(10)
             .visibility_timeout(visibility)
             .message_attribute_names("All")
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
             .wait_time_seconds(0)
             .send()
             .await
@@ -342,7 +346,7 @@ impl TestApp {
 
 /// The SQS event Lambda would build from received messages.
 pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> SqsEvent {
-    order_core::sqs::event_from_received(messages, queue_arn)
+    dev_support::sqs_event(messages, queue_arn, REGION)
 }
 
 /// A REST API (v1) proxy event as API Gateway sends it with a Cognito user-pool authorizer.
