@@ -139,8 +139,26 @@ pub fn static_checks(root: &Path) -> Result<()> {
                 .current_dir(root),
         ),
     );
+    check(
+        "terraform schema self-test",
+        proc::run(
+            Command::new(venv.join("bin/python"))
+                .arg("tests/terraform-schema/check_schema.py")
+                .arg("--self-test")
+                .current_dir(root),
+        ),
+    );
+    check(
+        "terraform schema (infra/ against the provider bindings)",
+        proc::run(
+            Command::new(venv.join("bin/python"))
+                .arg("tests/terraform-schema/check_schema.py")
+                .arg(root)
+                .current_dir(root),
+        ),
+    );
     if failures.is_empty() {
-        eprintln!("static-checks: {} passed, 0 failed", 6);
+        eprintln!("static-checks: {} passed, 0 failed", 8);
         Ok(())
     } else {
         bail!("static checks failed: {}", failures.join(", "))
