@@ -63,21 +63,32 @@ locals {
     }
   }
 
-  # Answers API Gateway gives itself, as RFC 9457 problems like the functions' own errors. They live in
-  # the body because a body PUT in overwrite mode would drop separately managed gateway responses.
+  # Answers API Gateway gives itself, as RFC 9457 problems like the functions' own errors: every response
+  # type API Gateway has, so none falls back to its {"message": ...} body. A slug that the functions also
+  # use means the same thing. They live in the body because a body PUT in overwrite mode would drop
+  # separately managed aws_api_gateway_gateway_response resources.
   gateway_problems = {
-    UNAUTHORIZED = {
-      status = 401
-      slug   = "unauthenticated"
-      title  = "Unauthenticated"
-      detail = "A valid Cognito token is required in the Authorization header."
-    }
-    MISSING_AUTHENTICATION_TOKEN = {
-      status = 404
-      slug   = "route-not-found"
-      title  = "Route not found"
-      detail = "No operation matches this method and path."
-    }
+    DEFAULT_4XX                    = { status = 400, slug = "bad-request", title = "Bad request", detail = "API Gateway refused the request." }
+    DEFAULT_5XX                    = { status = 500, slug = "internal", title = "Internal error", detail = "API Gateway could not process the request." }
+    BAD_REQUEST_BODY               = { status = 400, slug = "invalid-body", title = "Invalid body", detail = "The request body does not match the operation." }
+    BAD_REQUEST_PARAMETERS         = { status = 400, slug = "invalid-parameters", title = "Invalid parameters", detail = "A required request parameter is missing or invalid." }
+    UNAUTHORIZED                   = { status = 401, slug = "unauthenticated", title = "Unauthenticated", detail = "A valid Cognito token is required in the Authorization header." }
+    EXPIRED_TOKEN                  = { status = 401, slug = "unauthenticated", title = "Unauthenticated", detail = "The token has expired; sign in again." }
+    ACCESS_DENIED                  = { status = 403, slug = "forbidden", title = "Forbidden", detail = "The caller may not use this operation." }
+    INVALID_API_KEY                = { status = 403, slug = "forbidden", title = "Forbidden", detail = "The caller may not use this operation." }
+    INVALID_SIGNATURE              = { status = 403, slug = "forbidden", title = "Forbidden", detail = "The caller may not use this operation." }
+    WAF_FILTERED                   = { status = 403, slug = "request-blocked", title = "Request blocked", detail = "The web application firewall blocked the request." }
+    MISSING_AUTHENTICATION_TOKEN   = { status = 404, slug = "route-not-found", title = "Route not found", detail = "No operation matches this method and path." }
+    RESOURCE_NOT_FOUND             = { status = 404, slug = "route-not-found", title = "Route not found", detail = "No operation matches this method and path." }
+    REQUEST_TOO_LARGE              = { status = 413, slug = "payload-too-large", title = "Payload too large", detail = "The request is larger than API Gateway accepts." }
+    UNSUPPORTED_MEDIA_TYPE         = { status = 415, slug = "unsupported-media-type", title = "Unsupported media type", detail = "The request's Content-Type is not supported." }
+    THROTTLED                      = { status = 429, slug = "throttled", title = "Too many requests", detail = "The API's request rate limit was exceeded; retry with backoff." }
+    QUOTA_EXCEEDED                 = { status = 429, slug = "quota-exceeded", title = "Quota exceeded", detail = "The caller's usage quota is used up." }
+    AUTHORIZER_FAILURE             = { status = 500, slug = "internal", title = "Internal error", detail = "The authorizer failed." }
+    AUTHORIZER_CONFIGURATION_ERROR = { status = 500, slug = "internal", title = "Internal error", detail = "The authorizer is misconfigured." }
+    API_CONFIGURATION_ERROR        = { status = 500, slug = "internal", title = "Internal error", detail = "The API is misconfigured." }
+    INTEGRATION_FAILURE            = { status = 502, slug = "bad-gateway", title = "Bad gateway", detail = "The function serving this operation failed or is throttled." }
+    INTEGRATION_TIMEOUT            = { status = 504, slug = "gateway-timeout", title = "Gateway timeout", detail = "The function serving this operation did not answer in time." }
   }
 
   gateway_responses = {

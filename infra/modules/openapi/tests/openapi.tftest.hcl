@@ -160,7 +160,7 @@ run "repository_document_renders" {
   variables {
     openapi_document = file("../../../docs/openapi.yaml")
     function_invoke_arns = {
-      for name in ["create-order", "get-orders", "process-order", "update-stock", "outbox-relay"] :
+      for name in ["create-order", "get-orders", "cancel-order", "process-order", "update-stock", "outbox-relay"] :
       name => "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/${name}/invocations"
     }
   }
@@ -182,5 +182,53 @@ run "repository_document_renders" {
       ]
     ]))
     error_message = "Every response needs a description (resolved through $ref when needed)."
+  }
+
+  assert {
+    condition     = jsondecode(output.body).paths["/orders/{id}/cancel"].post["x-amazon-apigateway-integration"].uri == var.function_invoke_arns["cancel-order"]
+    error_message = "POST /orders/{id}/cancel must integrate with cancel-order."
+  }
+
+  assert {
+    condition     = jsondecode(output.body).paths["/orders/{id}/cancel"].post.parameters[0].name == "id" && jsondecode(output.body).paths["/orders/{id}/cancel"].post.security == [{ cognito = [] }]
+    error_message = "POST /orders/{id}/cancel must declare its id and use the Cognito authorizer."
+  }
+}
+
+# Issue 11: every gateway response answers application/problem+json with a stable type, the status, a
+# title, a detail and the request id.
+run "every_gateway_response_is_a_problem_document" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for type in [
+        "DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED", "WAF_FILTERED", "ACCESS_DENIED", "BAD_REQUEST_BODY",
+        "BAD_REQUEST_PARAMETERS", "QUOTA_EXCEEDED", "RESOURCE_NOT_FOUND", "MISSING_AUTHENTICATION_TOKEN",
+        "UNAUTHORIZED", "EXPIRED_TOKEN", "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "REQUEST_TOO_LARGE",
+      ] : contains(keys(jsondecode(output.body)["x-amazon-apigateway-gateway-responses"]), type)
+    ])
+    error_message = "Every gateway response type of issue 11 must be mapped."
+  }
+
+  assert {
+    condition = alltrue([
+      for type, response in jsondecode(output.body)["x-amazon-apigateway-gateway-responses"] :
+      response.responseParameters["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+      && startswith(jsondecode(response.responseTemplates["application/json"]).type, "https://problems.orders.example/")
+      && tostring(jsondecode(response.responseTemplates["application/json"]).status) == response.statusCode
+      && jsondecode(response.responseTemplates["application/json"]).title != ""
+      && jsondecode(response.responseTemplates["application/json"]).detail != ""
+      && jsondecode(response.responseTemplates["application/json"]).request_id == "$context.requestId"
+    ])
+    error_message = "Each gateway response must be application/problem+json with type, status (= the response status), title, detail and request_id."
+  }
+
+  assert {
+    condition = (
+      jsondecode(output.body)["x-amazon-apigateway-gateway-responses"].THROTTLED.statusCode == "429"
+      && jsondecode(jsondecode(output.body)["x-amazon-apigateway-gateway-responses"].THROTTLED.responseTemplates["application/json"]).type == "https://problems.orders.example/throttled"
+    )
+    error_message = "THROTTLED must answer 429 throttled."
   }
 }
