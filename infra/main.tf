@@ -23,6 +23,13 @@ locals {
       send_queues         = []
       schedule_expression = null
     }
+    # Database only: cancels the caller's pending/confirmed order and releases its reservation.
+    "cancel-order" = {
+      description         = "POST /orders/{id}/cancel: cancels the caller's pending or confirmed order"
+      env                 = {}
+      send_queues         = []
+      schedule_expression = null
+    }
     "process-order" = {
       description = "Consumes orders: reserves stock, confirms or rejects, publishes to stock"
       env = {
@@ -38,12 +45,14 @@ locals {
       schedule_expression = null
     }
     "outbox-relay" = {
-      description = "Every minute: republishes outbox rows that were not published"
+      description = "Every minute: republishes unpublished outbox rows, expires stale orders, reports the stall gauges"
       env = {
         ORDERS_QUEUE_URL       = module.queues.queue_urls["orders"]
         STOCK_QUEUE_URL        = module.queues.queue_urls["stock"]
         OUTBOX_MIN_AGE_SECONDS = tostring(var.outbox_min_age_seconds)
         OUTBOX_BATCH_SIZE      = tostring(var.outbox_batch_size)
+        ORDER_EXPIRY_MINUTES   = tostring(var.order_expiry_minutes)
+        ORDER_STALL_MINUTES    = tostring(var.order_stall_minutes)
       }
       send_queues         = ["orders", "stock"]
       schedule_expression = "rate(1 minute)"
@@ -64,12 +73,15 @@ locals {
     stock  = "update-stock"
   }
 
-  # Reserved concurrency caps both the AWS bill and the database connections (see the check below).
+  # Reserved concurrency caps the AWS bill, the database connections and what the API may send (see the
+  # capacity checks below and docs/deploy.md): an API function's reservation covers the stage's per-method
+  # throttle for each of its routes; the consumers' covers sqs_maximum_concurrency.
   function_defaults = {
-    "create-order"  = { memory_size = 256, timeout = 10, reserved_concurrent_executions = 25 }
-    "get-orders"    = { memory_size = 256, timeout = 10, reserved_concurrent_executions = 25 }
-    "process-order" = { memory_size = 256, timeout = 30, reserved_concurrent_executions = 5 }
-    "update-stock"  = { memory_size = 256, timeout = 30, reserved_concurrent_executions = 5 }
+    "create-order"  = { memory_size = 256, timeout = 10, reserved_concurrent_executions = 8 }
+    "get-orders"    = { memory_size = 256, timeout = 10, reserved_concurrent_executions = 16 } # two routes
+    "cancel-order"  = { memory_size = 256, timeout = 10, reserved_concurrent_executions = 8 }
+    "process-order" = { memory_size = 256, timeout = 30, reserved_concurrent_executions = 2 }
+    "update-stock"  = { memory_size = 256, timeout = 30, reserved_concurrent_executions = 2 }
     # One relay at a time: overlapping runs would only race for the same outbox rows.
     "outbox-relay" = { memory_size = 256, timeout = 50, reserved_concurrent_executions = 1 }
     # One run at a time: sea-orm-migration takes no lock, so two concurrent runs could race on a migration.
@@ -84,12 +96,33 @@ locals {
     }
   }
 
-  # Without RDS Proxy every execution environment keeps its own pool, so the worst case is the sum of
-  # the reserved concurrency times DB_MAX_CONNECTIONS (an unreserved function counts as unbounded).
-  worst_case_db_connections = var.db_max_connections * sum([
+  # --- Connection budget (docs/deploy.md#connection-budget) ---
+  # Without RDS Proxy every execution environment keeps its own pool, so the live connections are at most the
+  # sum of reserved concurrency x DB_MAX_CONNECTIONS (an unreserved function counts as unbounded). After a
+  # deploy, or when Lambda replaces environments, the superseded ones are frozen with their sockets open until
+  # PostgreSQL's idle_session_timeout closes them: for that long two generations can hold connections at once.
+  connection_generations = 2
+  live_db_connections = var.db_max_connections * sum([
     for settings in values(local.function_settings) :
     settings.reserved_concurrent_executions < 0 ? 10000 : settings.reserved_concurrent_executions
   ])
+  worst_case_db_connections = local.connection_generations * local.live_db_connections + var.db_connection_margin
+  db_budget_ok              = var.create_db_proxy || local.worst_case_db_connections <= var.db_instance_max_connections
+
+  # --- API throttle vs reserved concurrency (docs/deploy.md#throttling) ---
+  # The stage throttle applies to each method. A method needs as many concurrent executions as its burst
+  # (that many requests may arrive at once) and as its rate x expected duration (Little's law); a function
+  # serving several routes needs the sum. Counting per method is the conservative reading.
+  api_method_concurrency = max(var.api_throttling_burst_limit, ceil(var.api_throttling_rate_limit * var.api_expected_duration_ms / 1000))
+  api_required_concurrency = {
+    for name in distinct([for operation in values(module.openapi.operations) : operation.operation_id]) :
+    name => local.api_method_concurrency * length([for operation in values(module.openapi.operations) : operation if operation.operation_id == name])
+  }
+  api_capacity_shortfalls = [
+    for name, required in local.api_required_concurrency :
+    "${name} needs ${required} (reserved ${local.function_settings[name].reserved_concurrent_executions})"
+    if local.function_settings[name].reserved_concurrent_executions >= 0 && local.function_settings[name].reserved_concurrent_executions < required
+  ]
 
   # A tag, or a digest ("sha256:...") for a pinned deploy.
   image_refs = { for name in keys(local.function_defaults) : name => lookup(var.image_tag_overrides, name, var.image_tag) }
@@ -100,9 +133,23 @@ locals {
 
 check "database_connection_budget" {
   assert {
-    condition     = var.create_db_proxy || local.worst_case_db_connections <= var.db_connection_budget
-    error_message = "Up to ${local.worst_case_db_connections} database connections (reserved concurrency x db_max_connections) exceed db_connection_budget (${var.db_connection_budget}): lower them, pick a larger db_instance_class and raise the budget, or set create_db_proxy."
+    condition     = local.db_budget_ok
+    error_message = "Up to ${local.worst_case_db_connections} database connections (${local.connection_generations} generations x reserved concurrency x db_max_connections + db_connection_margin ${var.db_connection_margin}) exceed db_instance_max_connections (${var.db_instance_max_connections}): lower them, pick a larger db_instance_class and raise db_instance_max_connections, or set create_db_proxy."
   }
+}
+
+check "api_throttle_within_reserved_concurrency" {
+  assert {
+    condition     = length(local.api_capacity_shortfalls) == 0
+    error_message = "The API throttle (${var.api_throttling_rate_limit} r/s, burst ${var.api_throttling_burst_limit} per method, ${var.api_expected_duration_ms} ms each) needs more concurrency than is reserved: ${join("; ", local.api_capacity_shortfalls)}. Callers would get 5xx from Lambda throttling instead of API Gateway's 429."
+  }
+}
+
+# Salt of the hashed customer id on spans (TELEMETRY_HASH_SALT). Generated once and kept in state, so a
+# customer's hash stays the same across deploys (traces stay comparable) without anyone choosing a value;
+# replace it (terraform apply -replace=random_id.telemetry_hash_salt) to unlink old hashes from new ones.
+resource "random_id" "telemetry_hash_salt" {
+  byte_length = 32
 }
 
 module "kms" {
@@ -143,6 +190,8 @@ module "database" {
   enable_deletion_protection         = var.enable_db_deletion_protection
   enable_performance_insights        = var.enable_db_performance_insights
   enable_iam_database_authentication = var.enable_db_iam_authentication
+  max_connections                    = var.db_instance_max_connections
+  idle_session_timeout_seconds       = var.db_idle_session_timeout_seconds
   create_proxy                       = var.create_db_proxy
   log_retention_days                 = var.log_retention_days
 }
@@ -162,6 +211,7 @@ module "queues" {
   kms_key_arn                          = module.kms.key_arn
   oldest_message_age_threshold_seconds = var.queue_age_alarm_threshold_seconds
   alarm_actions                        = [module.observability.alarm_topic_arn]
+  runbook_url                          = var.runbook_url
 }
 
 module "registry" {
@@ -196,13 +246,17 @@ module "functions" {
     name       = module.database.db_name
   }
   db_max_connections = var.db_max_connections
+  db_ssl_mode        = var.db_ssl_mode
+  db_ssl_root_cert   = var.db_ssl_root_cert
 
-  rust_log                    = var.rust_log
-  otel_exporter_otlp_endpoint = var.otel_exporter_otlp_endpoint
-  otel_traces_sampler         = var.otel_traces_sampler
-  otel_resource_attributes    = "deployment.environment.name=${var.environment},service.namespace=${var.name}"
-  enable_xray_tracing         = var.enable_xray_tracing
-  log_retention_days          = var.log_retention_days
+  rust_log                      = var.rust_log
+  otel_exporter_otlp_endpoint   = var.otel_exporter_otlp_endpoint
+  otel_exporter_otlp_timeout_ms = var.otel_exporter_otlp_timeout_ms
+  telemetry_hash_salt           = random_id.telemetry_hash_salt.b64_std
+  otel_traces_sampler           = var.otel_traces_sampler
+  otel_resource_attributes      = "deployment.environment.name=${var.environment},service.namespace=${var.name}"
+  enable_xray_tracing           = var.enable_xray_tracing
+  log_retention_days            = var.log_retention_days
 
   sqs_batch_size                      = var.sqs_batch_size
   sqs_maximum_batching_window_seconds = var.sqs_maximum_batching_window_seconds
@@ -274,4 +328,13 @@ module "observability" {
   function_names = module.functions.function_names
   queue_names    = module.queues.queue_names
   dlq_names      = module.queues.dlq_names
+
+  db_instance_identifier     = module.database.instance_identifier
+  db_max_connections         = module.database.max_connections
+  db_connections_alarm_share = var.db_connections_alarm_share
+  outbox_age_alarm_minutes   = var.outbox_age_alarm_minutes
+  runbook_url                = var.runbook_url
+
+  enable_transaction_search              = var.enable_transaction_search
+  transaction_search_indexing_percentage = var.transaction_search_indexing_percentage
 }

@@ -67,3 +67,40 @@ output "region" {
   description = "Region the stack is deployed in."
   value       = var.region
 }
+
+# The sizing arithmetic of docs/deploy.md, and the plan stops when it does not hold (the check blocks in
+# main.tf report the same conditions on every plan and health check).
+output "capacity" {
+  description = "Concurrency each API function needs for the stage throttle vs what is reserved, and the worst-case database connections vs max_connections."
+  value = {
+    api_required_concurrency  = local.api_required_concurrency
+    reserved_concurrency      = { for name, settings in local.function_settings : name => settings.reserved_concurrent_executions }
+    worst_case_db_connections = var.create_db_proxy ? null : local.worst_case_db_connections
+    db_max_connections        = var.db_instance_max_connections
+  }
+
+  precondition {
+    condition     = length(local.api_capacity_shortfalls) == 0
+    error_message = "The API throttle needs more concurrency than is reserved: ${join("; ", local.api_capacity_shortfalls)} (docs/deploy.md#throttling)."
+  }
+
+  precondition {
+    condition     = local.db_budget_ok
+    error_message = "Up to ${local.worst_case_db_connections} database connections exceed max_connections ${var.db_instance_max_connections} (docs/deploy.md#connection-budget)."
+  }
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets (for a CloudShell VPC environment that reaches the database, see docs/operations.md)."
+  value       = module.network.private_subnet_ids
+}
+
+output "function_security_group_id" {
+  description = "Security group of the functions: it may reach the database and the VPC endpoints."
+  value       = module.network.function_security_group_id
+}
+
+output "db_instance_address" {
+  description = "Address of the DB instance itself (operators, migrations by hand)."
+  value       = module.database.instance_address
+}

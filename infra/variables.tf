@@ -57,7 +57,7 @@ variable "function_overrides" {
   default     = {}
 
   validation {
-    condition     = alltrue([for name in keys(var.function_overrides) : contains(["create-order", "get-orders", "process-order", "update-stock", "outbox-relay", "migrate-db"], name)])
+    condition     = alltrue([for name in keys(var.function_overrides) : contains(["create-order", "get-orders", "cancel-order", "process-order", "update-stock", "outbox-relay", "migrate-db"], name)])
     error_message = "function_overrides keys must be function names."
   }
 }
@@ -70,14 +70,63 @@ variable "enable_migrations_on_apply" {
 
 variable "db_max_connections" {
   type        = number
-  description = "Database pool size per function instance (DB_MAX_CONNECTIONS). Budget: sum of reserved concurrency x this must stay under the instance's max_connections (or use the proxy)."
+  description = "Database pool size per function instance (DB_MAX_CONNECTIONS). Each execution environment handles one event at a time; the pool bounds the connections it holds (see the connection budget)."
   default     = 2
+
+  validation {
+    condition     = var.db_max_connections >= 1
+    error_message = "db_max_connections must be at least 1."
+  }
 }
 
-variable "db_connection_budget" {
+variable "db_instance_max_connections" {
   type        = number
-  description = "Connections the functions may hold without RDS Proxy: keep below the instance's max_connections (about 190 on db.t4g.small) minus room for migrations and operators. A plan warns when reserved concurrency x db_max_connections exceeds it."
-  default     = 150
+  description = "max_connections set in the database parameter group. Keep it at or below the instance class's memory-based default, LEAST(DBInstanceClassMemory/9531392, 5000): about 189 on db.t4g.small, 410 on db.t4g.medium. Without RDS Proxy, 2 x reserved concurrency x db_max_connections + db_connection_margin must fit in it (docs/deploy.md#connection-budget)."
+  default     = 170
+
+  validation {
+    condition     = var.db_instance_max_connections >= 25 && var.db_instance_max_connections <= 5000
+    error_message = "db_instance_max_connections must be between 25 and 5000."
+  }
+}
+
+variable "db_connection_margin" {
+  type        = number
+  description = "Connections kept out of the functions' budget: PostgreSQL's superuser_reserved_connections (3), RDS's rds.rds_superuser_reserved_connections (2), migrations or psql run by hand, and monitoring."
+  default     = 15
+
+  validation {
+    condition     = var.db_connection_margin >= 5
+    error_message = "db_connection_margin must be at least 5 (the reserved superuser slots)."
+  }
+}
+
+variable "db_idle_session_timeout_seconds" {
+  type        = number
+  description = "PostgreSQL idle_session_timeout: closes a connection idle this long, so frozen or superseded Lambda environments give their connections back (part of the connection budget). Pools reconnect on next use."
+  default     = 300
+
+  validation {
+    condition     = var.db_idle_session_timeout_seconds >= 30 && var.db_idle_session_timeout_seconds <= 3600
+    error_message = "db_idle_session_timeout_seconds must be between 30 and 3600."
+  }
+}
+
+variable "db_ssl_mode" {
+  type        = string
+  description = "PGSSLMODE of every function. verify-full checks the server certificate against db_ssl_root_cert and the host name."
+  default     = "verify-full"
+
+  validation {
+    condition     = contains(["require", "verify-ca", "verify-full"], var.db_ssl_mode)
+    error_message = "db_ssl_mode must be require, verify-ca or verify-full: the database only accepts TLS (rds.force_ssl)."
+  }
+}
+
+variable "db_ssl_root_cert" {
+  type        = string
+  description = "PGSSLROOTCERT of every function: the CA bundle in the image. The default is the RDS global bundle. RDS Proxy presents an ACM (Amazon Trust Services) certificate instead, so with create_db_proxy point this at a bundle holding the Amazon roots."
+  default     = "/opt/rds-ca/global-bundle.pem"
 }
 
 variable "rust_log" {
@@ -90,6 +139,28 @@ variable "outbox_min_age_seconds" {
   type        = number
   description = "outbox-relay republishes only rows older than this (OUTBOX_MIN_AGE_SECONDS), leaving fresh rows to the writer's own publish."
   default     = 5
+}
+
+variable "order_expiry_minutes" {
+  type        = number
+  description = "outbox-relay cancels orders still pending or confirmed after this many minutes, with reason expired, and releases their reservations (ORDER_EXPIRY_MINUTES)."
+  default     = 30
+
+  validation {
+    condition     = var.order_expiry_minutes >= 1
+    error_message = "order_expiry_minutes must be at least 1."
+  }
+}
+
+variable "order_stall_minutes" {
+  type        = number
+  description = "outbox-relay counts orders pending or confirmed for longer than this as stalled (ORDER_STALL_MINUTES, the StalledOrders metric). Below order_expiry_minutes, so the alarm fires before expiry cancels them."
+  default     = 10
+
+  validation {
+    condition     = var.order_stall_minutes >= 1 && var.order_stall_minutes < var.order_expiry_minutes
+    error_message = "order_stall_minutes must be at least 1 and below order_expiry_minutes."
+  }
 }
 
 variable "outbox_batch_size" {
@@ -126,7 +197,7 @@ variable "sqs_maximum_batching_window_seconds" {
 variable "sqs_maximum_concurrency" {
   type        = number
   description = "Maximum concurrent invocations per SQS event source (2-1000, at most the consumer's reserved concurrency)."
-  default     = 5
+  default     = 2
 }
 
 variable "queue_age_alarm_threshold_seconds" {
@@ -145,7 +216,7 @@ variable "db_engine_version" {
 
 variable "db_instance_class" {
   type        = string
-  description = "RDS instance class (Graviton, like the functions). Its memory sets max_connections: see db_connection_budget."
+  description = "RDS instance class (Graviton, like the functions). Its memory bounds max_connections: see db_instance_max_connections."
   default     = "db.t4g.small"
 }
 
@@ -245,14 +316,25 @@ variable "api_stage_name" {
 
 variable "api_throttling_burst_limit" {
   type        = number
-  description = "API burst limit (requests)."
-  default     = 100
+  description = "Burst limit of each API method (requests). Each request of a burst needs its own execution environment, so the bursts of a function's routes must fit in its reserved concurrency (checked; docs/deploy.md#throttling)."
+  default     = 8
 }
 
 variable "api_throttling_rate_limit" {
   type        = number
-  description = "API steady-state limit (requests per second)."
-  default     = 50
+  description = "Steady-state limit of each API method (requests per second). rate x api_expected_duration_ms must fit in the reserved concurrency of the method's function (checked)."
+  default     = 25
+}
+
+variable "api_expected_duration_ms" {
+  type        = number
+  description = "Expected duration of an API invocation (warm p99, ms), used to size the throttle against reserved concurrency."
+  default     = 250
+
+  validation {
+    condition     = var.api_expected_duration_ms > 0 && var.api_expected_duration_ms <= 29000
+    error_message = "api_expected_duration_ms must be between 1 and 29000 (the integration timeout)."
+  }
 }
 
 variable "create_api_gateway_account_role" {
@@ -301,8 +383,36 @@ variable "enable_xray_tracing" {
 
 variable "otel_exporter_otlp_endpoint" {
   type        = string
-  description = "OTLP/HTTP endpoint for traces (OTEL_EXPORTER_OTLP_ENDPOINT); empty leaves it unset. It must be reachable from the private subnets."
+  description = "OTLP/HTTP collector endpoint (OTEL_EXPORTER_OTLP_ENDPOINT), unsigned; it wins over the signed CloudWatch endpoint (AWS_OTLP_TRACES_ENDPOINT). Empty leaves it unset. It must be reachable from the private subnets."
   default     = ""
+}
+
+variable "enable_transaction_search" {
+  type        = bool
+  description = "Turn on CloudWatch Transaction Search for the account and region: X-Ray trace segment destination = CloudWatch Logs, the Logs resource policy it needs, and the Default indexing rule. Off for accounts that manage it elsewhere (it is one setting per account and region)."
+  default     = true
+}
+
+variable "transaction_search_indexing_percentage" {
+  type        = number
+  description = "Share of spans X-Ray indexes as trace summaries (the Default indexing rule); 1 is free. Every span is searchable in the aws/spans log group regardless."
+  default     = 1
+
+  validation {
+    condition     = var.transaction_search_indexing_percentage >= 0 && var.transaction_search_indexing_percentage <= 100
+    error_message = "transaction_search_indexing_percentage must be between 0 and 100."
+  }
+}
+
+variable "otel_exporter_otlp_timeout_ms" {
+  type        = number
+  description = "OTEL_EXPORTER_OTLP_TIMEOUT (ms): the most one span flush may add to an invocation when the endpoint is slow or unreachable."
+  default     = 300
+
+  validation {
+    condition     = var.otel_exporter_otlp_timeout_ms >= 50 && var.otel_exporter_otlp_timeout_ms <= 5000
+    error_message = "otel_exporter_otlp_timeout_ms must be between 50 and 5000: a flush must never use up a function's timeout."
+  }
 }
 
 variable "otel_traces_sampler" {
@@ -320,6 +430,34 @@ variable "log_retention_days" {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a retention CloudWatch Logs accepts."
   }
+}
+
+variable "outbox_age_alarm_minutes" {
+  type        = number
+  description = "Alarm when the oldest unpublished outbox row (OutboxOldestAgeSeconds) is older than this many minutes."
+  default     = 5
+
+  validation {
+    condition     = var.outbox_age_alarm_minutes >= 1
+    error_message = "outbox_age_alarm_minutes must be at least 1."
+  }
+}
+
+variable "db_connections_alarm_share" {
+  type        = number
+  description = "Alarm when RDS DatabaseConnections exceeds this share of db_instance_max_connections."
+  default     = 0.8
+
+  validation {
+    condition     = var.db_connections_alarm_share > 0 && var.db_connections_alarm_share < 1
+    error_message = "db_connections_alarm_share must be between 0 and 1 (exclusive)."
+  }
+}
+
+variable "runbook_url" {
+  type        = string
+  description = "Where on-call finds the runbook (e.g. the repository URL of docs/operations.md); alarm descriptions append #<section>."
+  default     = "docs/operations.md"
 }
 
 variable "alarm_email" {

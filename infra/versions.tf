@@ -2,9 +2,14 @@ terraform {
   required_version = ">= 1.9"
 
   required_providers {
+    # 6.46 added aws_xray_trace_segment_destination and aws_xray_indexing_rule (Transaction Search).
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = "~> 6.46"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.7"
     }
   }
 }

@@ -16,11 +16,30 @@ resource "aws_db_subnet_group" "private" {
 resource "aws_db_parameter_group" "postgres" {
   name_prefix = "${var.name}-"
   family      = "postgres${local.engine_major}"
-  description = "TLS-only connections and slow/DDL statement logging for ${var.name}"
+  description = "TLS-only connections, connection budget and slow/DDL statement logging for ${var.name}"
 
   parameter {
     name  = "rds.force_ssl"
     value = "1"
+  }
+
+  # Set, not derived from the instance memory, so the connection budget and its alarm have a known ceiling.
+  # Static: a change waits for the next reboot.
+  parameter {
+    name         = "max_connections"
+    value        = tostring(var.max_connections)
+    apply_method = "pending-reboot"
+  }
+
+  # Frozen or superseded Lambda environments keep their sockets open; the server closes them after this.
+  parameter {
+    name  = "idle_session_timeout"
+    value = tostring(var.idle_session_timeout_seconds * 1000)
+  }
+
+  parameter {
+    name  = "idle_in_transaction_session_timeout"
+    value = tostring(var.idle_in_transaction_session_timeout_seconds * 1000)
   }
 
   # DDL only: logging every statement would write order data into the logs.

@@ -32,3 +32,8 @@ output "proxy_endpoint" {
   description = "RDS Proxy endpoint, or null when the proxy is off."
   value       = var.create_proxy ? aws_db_proxy.proxy[0].endpoint : null
 }
+
+output "max_connections" {
+  description = "max_connections set on the instance (for the connection budget and its alarm)."
+  value       = var.max_connections
+}

@@ -118,6 +118,29 @@ variable "monitoring_interval" {
   }
 }
 
+variable "max_connections" {
+  type        = number
+  description = "max_connections of the instance (parameter group). Keep it at or below the class's memory-based default, LEAST(DBInstanceClassMemory/9531392, 5000)."
+  default     = 170
+
+  validation {
+    condition     = var.max_connections >= 25 && var.max_connections <= 5000
+    error_message = "max_connections must be between 25 and 5000."
+  }
+}
+
+variable "idle_session_timeout_seconds" {
+  type        = number
+  description = "idle_session_timeout: the server closes a session idle this long (0 turns it off)."
+  default     = 300
+}
+
+variable "idle_in_transaction_session_timeout_seconds" {
+  type        = number
+  description = "idle_in_transaction_session_timeout: the server ends a session idle inside a transaction this long, releasing its row locks (0 turns it off)."
+  default     = 60
+}
+
 variable "log_min_duration_statement_ms" {
   type        = number
   description = "Log statements slower than this many milliseconds."

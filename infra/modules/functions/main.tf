@@ -5,6 +5,9 @@ locals {
   partition = data.aws_partition.current.partition
   region    = data.aws_region.current.region
 
+  # CloudWatch's OTLP traces endpoint (SigV4, service xray); it needs Transaction Search on the account.
+  otlp_traces_endpoint = "https://xray.${local.region}.${data.aws_partition.current.dns_suffix}/v1/traces"
+
   # Read by order_core::config in every function. Values are strings: the code parses them.
   shared_env = {
     DB_SECRET_ARN            = var.database.secret_arn
@@ -15,6 +18,17 @@ locals {
     RUST_LOG                 = var.rust_log
     OTEL_RESOURCE_ATTRIBUTES = var.otel_resource_attributes
     OTEL_TRACES_SAMPLER      = var.otel_traces_sampler
+    # Spans go to CloudWatch (Transaction Search) signed with the role's credentials; a flush is bounded.
+    AWS_OTLP_TRACES_ENDPOINT   = local.otlp_traces_endpoint
+    OTEL_EXPORTER_OTLP_TIMEOUT = tostring(var.otel_exporter_otlp_timeout_ms)
+    # libpq-style TLS settings, read by sqlx: verify the RDS certificate and host name.
+    PGSSLMODE     = var.db_ssl_mode
+    PGSSLROOTCERT = var.db_ssl_root_cert
+  }
+
+  # The salt of the hashed customer id on spans; unset, the code hashes without one.
+  telemetry_env = var.telemetry_hash_salt == "" ? {} : {
+    TELEMETRY_HASH_SALT = var.telemetry_hash_salt
   }
 
   # Without an endpoint the exporter stays off (the SDK default would be localhost:4318).
@@ -62,15 +76,21 @@ resource "aws_iam_role_policy_attachment" "vpc_access" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 }
 
-resource "aws_iam_role_policy_attachment" "xray" {
-  for_each = var.enable_xray_tracing ? var.functions : {}
-
-  role       = aws_iam_role.function[each.key].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
-}
-
 data "aws_iam_policy_document" "function" {
   for_each = var.functions
+
+  # The write actions of the AWS-managed AWSXrayWriteOnlyPolicy (OTLP spans to CloudWatch) and what Lambda's
+  # active tracing uses; X-Ray has no resource-level permissions. No sampling-rule reads: no X-Ray SDK runs.
+  statement {
+    sid = "WriteTraces"
+    actions = [
+      "xray:PutSpans",
+      "xray:PutSpansForIndexing",
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+    ]
+    resources = ["*"]
+  }
 
   statement {
     sid       = "ReadDatabaseSecret"
@@ -174,7 +194,7 @@ resource "aws_lambda_function" "this" {
   }
 
   environment {
-    variables = merge(local.shared_env, local.otlp_env, { OTEL_SERVICE_NAME = each.key }, each.value.env)
+    variables = merge(local.shared_env, local.otlp_env, local.telemetry_env, { OTEL_SERVICE_NAME = each.key }, each.value.env)
   }
 
   tracing_config {
@@ -189,7 +209,6 @@ resource "aws_lambda_function" "this" {
   depends_on = [
     aws_iam_role_policy.function,
     aws_iam_role_policy_attachment.vpc_access,
-    aws_iam_role_policy_attachment.xray,
   ]
 }
 

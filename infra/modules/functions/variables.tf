@@ -125,6 +125,35 @@ variable "otel_exporter_otlp_endpoint" {
   default     = ""
 }
 
+variable "otel_exporter_otlp_timeout_ms" {
+  type        = number
+  description = "OTEL_EXPORTER_OTLP_TIMEOUT in milliseconds: the bound of one span flush."
+  default     = 300
+}
+
+variable "telemetry_hash_salt" {
+  type        = string
+  description = "TELEMETRY_HASH_SALT: salt of the hashed customer id put on spans instead of the sub; empty leaves it unset."
+  default     = ""
+}
+
+variable "db_ssl_mode" {
+  type        = string
+  description = "PGSSLMODE (libpq-style TLS mode) of every function."
+  default     = "verify-full"
+
+  validation {
+    condition     = contains(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"], var.db_ssl_mode)
+    error_message = "db_ssl_mode must be a libpq sslmode."
+  }
+}
+
+variable "db_ssl_root_cert" {
+  type        = string
+  description = "PGSSLROOTCERT: path of the CA bundle in the image that verifies the database certificate."
+  default     = "/opt/rds-ca/global-bundle.pem"
+}
+
 variable "otel_traces_sampler" {
   type        = string
   description = "OTEL_TRACES_SAMPLER value."
@@ -139,7 +168,7 @@ variable "otel_resource_attributes" {
 
 variable "enable_xray_tracing" {
   type        = bool
-  description = "Active X-Ray tracing (otherwise PassThrough)."
+  description = "Lambda active X-Ray tracing (otherwise PassThrough). The roles may write traces either way: the code exports its spans over OTLP."
   default     = true
 }
 

@@ -14,7 +14,9 @@ locals {
   azs = sort(data.aws_availability_zones.selected.names)
 
   # Interface endpoints replace a NAT gateway: these are the only AWS APIs the functions (and the
-  # optional RDS Proxy) call from inside the VPC.
+  # optional RDS Proxy) call from inside the VPC. xray also serves the OTLP traces endpoint
+  # (https://xray.<region>.amazonaws.com/v1/traces) the functions export their spans to; EMF metrics
+  # travel in the logs.
   endpoint_services = toset(["sqs", "secretsmanager", "logs", "xray"])
 }
 
@@ -161,6 +163,7 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_from_proxy" {
 
 # --- Interface endpoints --------------------------------------------------------------------------
 
+# In every private subnet, with private DNS: the public service names resolve to the endpoint there.
 resource "aws_vpc_endpoint" "interface" {
   for_each = local.endpoint_services
 

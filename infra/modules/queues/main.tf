@@ -35,11 +35,13 @@ resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
   })
 }
 
+# SQS reports a queue's metrics while it holds messages or is used; an idle, empty queue reports nothing, so
+# missing data is not breaching.
 resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
   for_each = var.queues
 
   alarm_name          = "${aws_sqs_queue.dlq[each.key].name}-not-empty"
-  alarm_description   = "Messages of ${each.key} failed ${var.max_receive_count} times and sit in the DLQ."
+  alarm_description   = "Messages of ${each.key} failed ${var.max_receive_count} times and sit in the DLQ; their orders wait for expiry or a redrive. Runbook: ${var.runbook_url}#dlq-not-empty"
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.dlq[each.key].name }
@@ -57,7 +59,7 @@ resource "aws_cloudwatch_metric_alarm" "oldest_message_age" {
   for_each = var.queues
 
   alarm_name          = "${aws_sqs_queue.this[each.key].name}-oldest-message-age"
-  alarm_description   = "The oldest message of ${each.key} is older than ${var.oldest_message_age_threshold_seconds}s: its consumer is failing or too slow."
+  alarm_description   = "The oldest message of ${each.key} is older than ${var.oldest_message_age_threshold_seconds}s: its consumer is failing or too slow. Runbook: ${var.runbook_url}#queue-age"
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateAgeOfOldestMessage"
   dimensions          = { QueueName = aws_sqs_queue.this[each.key].name }

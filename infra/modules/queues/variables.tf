@@ -65,3 +65,9 @@ variable "alarm_actions" {
   description = "ARNs notified when an alarm changes state (e.g. an SNS topic)."
   default     = []
 }
+
+variable "runbook_url" {
+  type        = string
+  description = "Where the runbook lives; alarm descriptions append #<section>."
+  default     = "docs/operations.md"
+}
