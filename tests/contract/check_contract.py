@@ -6,15 +6,23 @@ Usage:
     check_contract.py --self-test   run the checker against the fixtures in tests/contract/fixtures/
 
 What it proves, from the sources only (no terraform init, no AWS):
-  1. env       for each function, every variable its code reads with config::required("NAME") is set for
-               that function in Terraform and in compose.yaml's service of the same name;
+  1. env       for each function, every variable its code reads with config::required("NAME") (or that the
+               topology table makes it read: the URL of each queue it publishes to) is set for that function
+               in Terraform and in compose.yaml's service of the same name;
   2. api       every OpenAPI operationId is a function Terraform defines, and the API body Terraform renders
                takes each integration URI from that function's invoke ARN;
   3. publish   every *_QUEUE_URL a function reads names a queue (in Terraform) that the function's IAM
-               policy may sqs:SendMessage to, and that policy is built from the same map as the environment.
-Plus: Terraform sets no variable the code never reads (typos), no DATABASE_URL, no Lambda-reserved name;
-every Lambda crate under services/ (a binary depending on lambda_runtime or lambda_http) is deployed; no
-code reads a variable around order_core::config (std::env::var("..."), or a non-literal name).
+               policy may sqs:SendMessage to, and that policy is built from the same map as the environment;
+  4. topology  services/order-contract/src/topology.rs and Terraform agree: every function is deployed,
+               publishes to the queues it may send to, is fed by the queue (event source) or schedule its
+               trigger names, and an HTTP function serves at least one operation (and only HTTP ones do);
+  5. alarms    one alarm for each way an order can stall (PLAN.md: the relay gauges and counters, DLQ depth,
+               queue age, throttles of every function, database connections, API 5XX), each notifying
+               someone and naming a runbook section that exists in docs/operations.md.
+Plus: Terraform sets no variable the code never reads (typos), no DATABASE_URL, no Lambda-reserved name, no
+value from an undeclared variable; every Terraform variable has a type and a description; every Lambda
+crate under services/ (a binary depending on lambda_runtime or lambda_http) is deployed; no code reads a
+variable around order_core::config (std::env::var("..."), or a non-literal name).
 
 Where the facts come from (the layout infra/ must keep; the check fails loudly when it changes):
   - infra/main.tf `locals.functions`: name => { env = {...}, send_queues = [...] }, passed as
@@ -23,8 +31,11 @@ Where the facts come from (the layout infra/ must keep; the check fails loudly w
     (for_each = var.functions) grants sqs:SendMessage on `var.queue_arns[...]` for `each.value.send_queues`;
   - queue values look like `module.<queues>.queue_urls["<queue>"]`, and the functions module gets
     `queue_arns = module.<queues>.queue_arns` from the same queues module;
-  - Rust: shared reads in services/order-core/src/**.rs, function reads in services/<function>/src/**.rs,
-    through the reader functions of order_core::config (required, optional, parsed_or, ...) with literals.
+  - Rust: shared reads in services/order-contract/src/**.rs and services/order-core/src/**.rs, function
+    reads in services/<function>/src/**.rs, through the reader functions of order_contract::config
+    (re-exported as order_core::config: required, optional, parsed, parsed_or, ...) with literals;
+  - alarms: aws_cloudwatch_metric_alarm resources in infra/ or its local modules, with a literal
+    metric_name; docs/operations.md sections are headings (GitHub anchors) or explicit id="..." anchors.
 """
 
 from __future__ import annotations
@@ -44,8 +55,9 @@ except ImportError as missing:  # pragma: no cover - environment problem, not a 
     sys.exit(f"FAIL setup: {missing}; install python-hcl2 and pyyaml (xtask/requirements.txt)")
 
 # Variables read by libraries rather than through order_core::config (tracing's EnvFilter, the
-# OpenTelemetry SDK): Terraform may set them although no config call names them.
-LIBRARY_VARIABLES = re.compile(r"^(RUST_LOG|OTEL_[A-Z0-9_]+)$")
+# OpenTelemetry SDK, and sqlx's PgConnectOptions, which reads the libpq TLS variables itself): Terraform may
+# set them although no config call names them.
+LIBRARY_VARIABLES = re.compile(r"^(RUST_LOG|OTEL_[A-Z0-9_]+|PGSSLMODE|PGSSLROOTCERT)$")
 # Set by Lambda itself; CreateFunction rejects them in Environment.
 LAMBDA_RESERVED = re.compile(
     r"^(_HANDLER|_X_AMZN_TRACE_ID|AWS_REGION|AWS_DEFAULT_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_[A-Z0-9_]+"
@@ -53,6 +65,10 @@ LAMBDA_RESERVED = re.compile(
     r"|LAMBDA_RUNTIME_DIR|AWS_XRAY_CONTEXT_MISSING|AWS_XRAY_DAEMON_ADDRESS|TZ)$"
 )
 SHARED_CRATE = "order-core"
+# Crates whose reads every function makes: the contract crate (readers, topology) and the shared library.
+SHARED_CRATES = ("order-contract", SHARED_CRATE)
+TOPOLOGY = Path("services/order-contract/src/topology.rs")
+RUNBOOK = Path("docs/operations.md")
 # A binary crate under services/ that depends on one of these is a Lambda function (local tools are not).
 LAMBDA_RUNTIMES = {"lambda_runtime", "lambda_http"}
 
@@ -113,6 +129,10 @@ def expr(value) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
+# Parsed .tf files by their text: the self-test parses the same unchanged files once per test.
+_PARSED: dict[str, dict] = {}
+
+
 @dataclass
 class Module:
     """The merged top-level blocks of one Terraform module directory."""
@@ -123,6 +143,7 @@ class Module:
     resources: dict = field(default_factory=dict)  # (type, name) -> body
     data: dict = field(default_factory=dict)  # (type, name) -> body
     outputs: dict = field(default_factory=dict)
+    variables: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> "Module":
@@ -131,17 +152,21 @@ class Module:
             raise ContractError(f"no .tf files in {path}")
         module = cls(path)
         for file in files:
-            try:
-                with file.open(encoding="utf-8") as handle:
-                    parsed = _norm(hcl2.load(handle))
-            except Exception as error:  # hcl2 raises lark errors of several kinds
-                raise ContractError(f"cannot parse {file}: {error}") from error
+            text = file.read_text(encoding="utf-8")
+            parsed = _PARSED.get(text)
+            if parsed is None:
+                try:
+                    parsed = _PARSED[text] = _norm(hcl2.loads(text))
+                except Exception as error:  # hcl2 raises lark errors of several kinds
+                    raise ContractError(f"cannot parse {file}: {error}") from error
             for block in parsed.get("locals", []):
                 module.locals.update(block)
             for block in parsed.get("module", []):
                 module.modules.update(block)
             for block in parsed.get("output", []):
                 module.outputs.update(block)
+            for block in parsed.get("variable", []):
+                module.variables.update(block)
             for kind, target in (("resource", module.resources), ("data", module.data)):
                 for block in parsed.get(kind, []):
                     for rtype, named in block.items():
@@ -343,6 +368,7 @@ def load_terraform(root: Path) -> TerraformFacts:
         functions[name] = {
             "env": {k: expr(v) for k, v in spec["env"].items()},
             "send_queues": list(spec["send_queues"]),
+            "schedule_expression": spec.get("schedule_expression"),
         }
     module_name = infra.module_with_argument("functions", "local.functions")
     functions_module = infra.child(module_name)
@@ -394,13 +420,15 @@ def strip_rust(source: str) -> str:
 
 
 def reader_functions(root: Path) -> dict[str, bool]:
-    """order_core::config functions that take a variable name: name -> is the variable required."""
-    config = root / "services" / SHARED_CRATE / "src" / "config.rs"
+    """config functions that take a variable name (order_contract::config, or order_core::config before it
+    moved): name -> is the variable required (`parsed` is: it fails when the variable is absent)."""
     readers = {"required": True, "optional": False}
-    if config.exists():
-        pattern = r"pub\s+fn\s+([a-z_][a-z0-9_]*)\s*(?:<[^>]*>)?\s*\(\s*\w+\s*:\s*&\s*(?:'static\s+)?str\b"
-        for name in re.findall(pattern, strip_rust(config.read_text(encoding="utf-8"))):
-            readers[name] = "required" in name
+    for crate in SHARED_CRATES:
+        config = root / "services" / crate / "src" / "config.rs"
+        if config.exists():
+            pattern = r"pub\s+fn\s+([a-z_][a-z0-9_]*)\s*(?:<[^>]*>)?\s*\(\s*\w+\s*:\s*&\s*(?:'static\s+)?str\b"
+            for name in re.findall(pattern, strip_rust(config.read_text(encoding="utf-8"))):
+                readers[name] = "required" in name or name == "parsed"
     return readers
 
 
@@ -418,7 +446,7 @@ def rust_reads(root: Path, crate: str, readers: dict[str, bool]) -> tuple[list[R
     call = re.compile(rf'(?<![.\w])(?:[A-Za-z_]\w*::)*({names})\s*(?:::<[^>]*>)?\s*\(\s*"([A-Z][A-Z0-9_]*)"')
     config_call = re.compile(rf"(?<![.\w])(?:\w+::)*config::({names})\s*\(\s*(?!\")([^,)\s]+)")
     direct = re.compile(r'\benv::var(?:_os)?\s*\(\s*"([A-Za-z0-9_]+)"')
-    for file in sorted((root / "services" / crate / "src").rglob("*.rs")):
+    for file in sorted((root / "services" / crate / "src").rglob("*.rs")) if (root / "services" / crate / "src").is_dir() else []:
         text = strip_rust(file.read_text(encoding="utf-8"))
         relative = file.relative_to(root).as_posix()
         for match in call.finditer(text):
@@ -492,7 +520,12 @@ def _check_required(function: str, reads: list[Read], tf: TerraformFacts, compos
 
 
 def _check_no_stray_variables(function: str, reads: list[Read], tf: TerraformFacts, report: Report) -> None:
-    """Terraform sets nothing the code does not read (a typo would pass check 1 silently otherwise)."""
+    """Terraform sets nothing the code does not read (a typo would pass check 1 silently otherwise), and no
+    value comes from a variable the root module does not declare."""
+    for name, value in sorted(tf.functions[function]["env"].items()):
+        for variable in re.findall(r"\bvar\.([A-Za-z_][A-Za-z0-9_]*)", value):
+            if variable not in tf.root.variables:
+                report.fail(f"env.{function}.{name}", f"its value {value!r} uses var.{variable}, which infra/ does not declare")
     read_names = {read.name for read in reads}
     for name in sorted(tf.env_names(function, unconditional_only=False)):
         if LAMBDA_RESERVED.match(name) or name == "DATABASE_URL":
@@ -504,7 +537,15 @@ def _check_no_stray_variables(function: str, reads: list[Read], tf: TerraformFac
 def check_env(root: Path, tf: TerraformFacts, report: Report) -> dict[str, list[Read]]:
     """Check 1; returns every function's reads (shared + own) for check 3."""
     readers = reader_functions(root)
-    shared, problems = rust_reads(root, SHARED_CRATE, readers)
+    shared, problems = [], []
+    for crate in SHARED_CRATES:
+        crate_reads, crate_problems = rust_reads(root, crate, readers)
+        shared += crate_reads
+        problems += crate_problems
+    try:
+        topology = load_topology(root)
+    except ContractError:
+        topology = None  # reported by check_topology
     compose = _load_compose(root, report)
     _check_crates_are_deployed(root, tf, report)
     reads_by_function, total_required = {}, 0
@@ -514,6 +555,8 @@ def check_env(root: Path, tf: TerraformFacts, report: Report) -> dict[str, list[
             continue
         own, own_problems = rust_reads(root, function, readers)
         problems += own_problems
+        if topology and function in topology.functions:
+            own = topology.reads(function) + own  # a literal read in the code, if any, is the one reported
         reads_by_function[function] = shared + own
         total_required += _check_required(function, shared + own, tf, compose, report)
         _check_no_stray_variables(function, shared + own, tf, report)
@@ -623,6 +666,200 @@ def _check_api_wiring(tf: TerraformFacts, report: Report) -> None:
         report.check(ok, "api.wiring", fact if ok else f"not true: {fact}")
 
 
+
+# ------------------------------------------------------------------------------------------ topology
+
+
+@dataclass
+class Topology:
+    """services/order-contract/src/topology.rs: function -> trigger and the queues it publishes to."""
+
+    functions: dict  # name -> {"trigger": "http" | "queue:<name>" | "schedule", "publishes": [queue name]}
+    url_variables: dict  # queue name -> its URL variable
+
+    def reads(self, function: str) -> list[Read]:
+        """The wiring reads the URL of each queue a function publishes to (a required read)."""
+        return [Read(self.url_variables[queue], True, f"{TOPOLOGY.as_posix()} ({function} publishes to {queue})")
+                for queue in self.functions[function]["publishes"] if queue in self.url_variables]
+
+
+def load_topology(root: Path) -> Topology | None:
+    path = root / TOPOLOGY
+    if not path.exists():
+        return None
+    text = strip_rust(path.read_text(encoding="utf-8"))
+    arms = re.findall(r'Self::(\w+)\s*=>\s*"([^"]+)"', text)
+    names = {variant: value for variant, value in arms if re.fullmatch(r"[a-z][a-z0-9-]*", value)}
+    urls = {names[variant]: value for variant, value in arms if value.endswith("_QUEUE_URL") and variant in names}
+    constants = {}
+    pattern = (r'pub\s+const\s+(\w+)\s*:\s*Function\s*=\s*Function\s*\{\s*name:\s*"([^"]+)"\s*,\s*'
+               r'trigger:\s*Trigger::(\w+)\s*(\(\s*Queue::(\w+)\s*\)|\{[^}]*\})?\s*,\s*publishes:\s*&\[([^\]]*)\]')
+    for const, name, trigger, _args, queue, publishes in re.findall(pattern, text, flags=re.S):
+        kind = {"Http": "http", "Schedule": "schedule"}.get(trigger, f"queue:{names.get(queue, queue)}")
+        constants[const] = (name, {
+            "trigger": kind,
+            "publishes": sorted(names.get(v, v) for v in re.findall(r"Queue::(\w+)", publishes)),
+        })
+    listed = re.search(r"pub\s+const\s+FUNCTIONS\s*:\s*\[Function;\s*\d+\]\s*=\s*\[([^\]]*)\]", text, flags=re.S)
+    if not listed or not constants:
+        raise ContractError(f"{TOPOLOGY}: no FUNCTIONS table of Function constants found")
+    functions = dict(constants[c] for c in re.findall(r"\w+", listed.group(1)) if c in constants)
+    return Topology(functions, urls)
+
+
+def check_topology(root: Path, tf: TerraformFacts, report: Report) -> None:
+    """Check 4: the topology table and Terraform (and the OpenAPI routes) describe the same system."""
+    try:
+        topology = load_topology(root)
+    except ContractError as error:
+        report.fail("topology", str(error))
+        return
+    if topology is None:
+        report.check(True, "topology", f"{TOPOLOGY} does not exist (nothing to compare)")
+        return
+    consumers = tf.root.locals.get("queue_consumers")
+    if not isinstance(consumers, dict):
+        report.fail("topology", "infra/main.tf: locals.queue_consumers (queue => consumer function) is missing")
+        consumers = {}
+    document = yaml.safe_load((root / "docs" / "openapi.yaml").read_text(encoding="utf-8")) if (root / "docs" / "openapi.yaml").exists() else {}
+    routed = {operation.get("operationId") for item in ((document or {}).get("paths") or {}).values()
+              for method, operation in (item or {}).items() if isinstance(operation, dict)}
+    for name, facts in topology.functions.items():
+        check = f"topology.{name}"
+        if name not in tf.functions:
+            report.fail(check, "in the topology table but not in infra/main.tf locals.functions")
+            continue
+        deployed = tf.functions[name]
+        problems = []
+        if sorted(deployed["send_queues"]) != facts["publishes"]:
+            problems.append(f"publishes to {facts['publishes']} but send_queues = {sorted(deployed['send_queues'])}")
+        trigger = facts["trigger"]
+        fed_by = sorted(queue for queue, consumer in consumers.items() if consumer == name)
+        if trigger.startswith("queue:") and fed_by != [trigger[6:]]:
+            problems.append(f"is triggered by queue {trigger[6:]!r} but queue_consumers feeds it {fed_by}")
+        if not trigger.startswith("queue:") and fed_by:
+            problems.append(f"is not a queue consumer but queue_consumers feeds it {fed_by}")
+        scheduled = deployed.get("schedule_expression") not in (None, "null", "${null}")
+        if (trigger == "schedule") != scheduled:
+            problems.append(f"trigger {trigger} but schedule_expression = {deployed.get('schedule_expression')!r}")
+        if (trigger == "http") != (name in routed):
+            problems.append("is an HTTP function with no operation in docs/openapi.yaml" if trigger == "http"
+                            else "serves an operation in docs/openapi.yaml but its trigger is not Http")
+        report.check(not problems, check, "; ".join(problems) if problems
+                     else f"{trigger}, publishes to {facts['publishes']}: deployed the same way")
+
+
+# -------------------------------------------------------------------------------------------- alarms
+
+# (check name, metric_name, runbook section, what else identifies it) from PLAN.md. "relay" = the dimensions
+# name the outbox-relay function; "dlq"/"queue" = the QueueName of a DLQ / main queue; "every function" =
+# for_each over the deployed functions.
+REQUIRED_ALARMS = [
+    ("OutboxOldestAgeSeconds", "OutboxOldestAgeSeconds", "outbox-backlog", "relay"),
+    ("RelayFailures", "RelayFailures", "relay-failures", "relay"),
+    ("StalledOrders", "StalledOrders", "stalled-orders", "relay"),
+    ("dlq-depth", "ApproximateNumberOfMessagesVisible", "dlq-not-empty", "dlq"),
+    ("queue-age", "ApproximateAgeOfOldestMessage", "queue-age", "queue"),
+    ("throttles", "Throttles", "throttles", "every function"),
+    ("db-connections", "DatabaseConnections", "db-connections", ""),
+    ("api-5xx", "5XXError", "api-5xx", ""),
+]
+EMF_NAMESPACE = "OrderBackend"
+
+
+def runbook_anchors(root: Path) -> set[str]:
+    """Section ids of docs/operations.md: GitHub heading anchors and explicit id="..." anchors."""
+    path = root / RUNBOOK
+    if not path.exists():
+        return set()
+    text = path.read_text(encoding="utf-8")
+    anchors = set(re.findall(r'id="([A-Za-z0-9_-]+)"', text)) | set(re.findall(r"\{#([A-Za-z0-9_-]+)\}", text))
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*$", text, flags=re.M):
+        heading = re.sub(r"\{#[^}]*\}", "", heading)
+        anchors.add(re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", heading.strip().lower())))
+    return anchors
+
+
+def _all_modules(root: Module) -> dict[str, Module]:
+    modules = {"infra": root}
+    for name in root.modules:
+        try:
+            modules[f"module.{name}"] = root.child(name)
+        except ContractError:
+            continue
+    return modules
+
+
+def _resolve(module: Module, value) -> str:
+    """The text of an attribute, with `local.x`/`var.x` (default) replaced by their value (one level)."""
+    text = expr(value) if isinstance(value, str) else repr(value)
+    local = re.fullmatch(r"local\.(\w+)", text)
+    if local and local.group(1) in module.locals:
+        return repr(module.locals[local.group(1)])
+    variable = re.fullmatch(r"var\.(\w+)", text)
+    if variable and "default" in module.variables.get(variable.group(1), {}):
+        return str(module.variables[variable.group(1)]["default"])
+    return text
+
+
+def check_alarms(root: Path, tf: TerraformFacts, report: Report) -> None:
+    """Check 5: each stall of PLAN.md has an alarm that notifies and names an existing runbook section."""
+    anchors = runbook_anchors(root)
+    report.check(bool(anchors), "alarms.runbook", f"{RUNBOOK} has {len(anchors)} sections" if anchors
+                 else f"{RUNBOOK} is missing or has no sections")
+    alarms = [(where, name, module, body) for where, module in _all_modules(tf.root).items()
+              for (rtype, name), body in module.resources.items() if rtype == "aws_cloudwatch_metric_alarm"]
+    for check, metric, anchor, scope in REQUIRED_ALARMS:
+        candidates = []
+        for where, name, module, body in alarms:
+            if expr(body.get("metric_name", "")) != metric:
+                continue
+            dimensions = _resolve(module, body.get("dimensions", ""))
+            in_scope = {
+                "relay": "outbox-relay" in dimensions and "Service" in dimensions
+                and _resolve(module, body.get("namespace", "")) == EMF_NAMESPACE,
+                "dlq": "dlq" in dimensions,
+                "queue": "QueueName" in dimensions and "dlq" not in dimensions,
+                "every function": "FunctionName" in dimensions and re.search(r"var\.function_names|function_names", expr(body.get("for_each", ""))) is not None,
+                "": True,
+            }[scope]
+            if in_scope:
+                candidates.append((where, name, body))
+        if not candidates:
+            report.fail(f"alarms.{check}", f"no aws_cloudwatch_metric_alarm on {metric}" + (f" ({scope})" if scope else ""))
+            continue
+        where, name, body = candidates[0]
+        label = f"{where}.aws_cloudwatch_metric_alarm.{name}"
+        actions = expr(body.get("alarm_actions", ""))
+        description = expr(body.get("alarm_description", ""))
+        problems = []
+        if actions in ("", "[]") or (isinstance(body.get("alarm_actions"), list) and not body["alarm_actions"]):
+            problems.append("notifies no one (alarm_actions is empty)")
+        if f"#{anchor}" not in description:
+            problems.append(f"its description does not name the runbook section #{anchor}")
+        elif anchor not in anchors:
+            problems.append(f"runbook section #{anchor} does not exist in {RUNBOOK}")
+        if "treat_missing_data" not in body:
+            problems.append("treat_missing_data is not decided")
+        report.check(not problems, f"alarms.{check}", f"{label}: " + ("; ".join(problems) if problems
+                     else f"{metric}, notifies {actions}, runbook #{anchor}"))
+
+
+# ----------------------------------------------------------------------------------------- variables
+
+
+def check_variables(tf: TerraformFacts, report: Report) -> None:
+    """House style: every variable of infra/ and its local modules has a type and a description."""
+    count = 0
+    for where, module in _all_modules(tf.root).items():
+        for name, body in module.variables.items():
+            count += 1
+            missing = [key for key in ("type", "description") if not body.get(key)]
+            if missing:
+                report.fail(f"variables.{where}.{name}", f"has no {' and no '.join(missing)}")
+    report.check(count > 0, "variables", f"{count} variables, each with a type and a description checked")
+
+
 def run(root: Path) -> Report:
     report = Report()
     try:
@@ -637,6 +874,9 @@ def run(root: Path) -> Report:
     reads = check_env(root, tf, report)
     check_publish(tf, reads, report)
     check_api(root, tf, report)
+    check_topology(root, tf, report)
+    check_alarms(root, tf, report)
+    check_variables(tf, report)
     return report
 
 

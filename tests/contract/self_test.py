@@ -15,6 +15,18 @@ from pathlib import Path
 
 import check_contract
 
+# The alarm of each way an order can stall (check name, "<module dir>/<resource name>").
+STALL_ALARMS = [
+    ("OutboxOldestAgeSeconds", "observability/outbox_backlog"),
+    ("RelayFailures", "observability/relay_failures"),
+    ("StalledOrders", "observability/stalled_orders"),
+    ("dlq-depth", "queues/dlq_not_empty"),
+    ("queue-age", "queues/oldest_message_age"),
+    ("throttles", "observability/function_throttles"),
+    ("db-connections", "observability/db_connections"),
+    ("api-5xx", "observability/api_5xx"),
+]
+
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "fixtures" / "good"
 INFRA = HERE.parent.parent / "infra"
@@ -62,6 +74,12 @@ class ContractCheckTest(unittest.TestCase):
         )
         self.assertTrue(any(line.startswith("PASS publish.outbox-relay.STOCK_QUEUE_URL") for line in report.lines))
         self.assertTrue(any(line.startswith("PASS api.POST /orders:") for line in report.lines))
+        self.assertTrue(any(line.startswith("PASS api.POST /orders/{id}/cancel:") for line in report.lines))
+        self.assertTrue(any(line.startswith("PASS topology.cancel-order:") for line in report.lines))
+        for check, _resource in STALL_ALARMS:
+            self.assertTrue(any(line.startswith(f"PASS alarms.{check}:") for line in report.lines), check)
+        # Read by sqlx itself, not through config: Terraform may set them.
+        self.assertFalse(any("PGSSLMODE" in line or "PGSSLROOTCERT" in line for line in report.lines))
 
     def test_comments_and_test_modules_are_not_reads(self) -> None:
         reads, problems = check_contract.rust_reads(
@@ -85,7 +103,7 @@ class ContractCheckTest(unittest.TestCase):
     def test_shared_variable_missing_in_the_functions_module_fails_for_every_function(self) -> None:
         self.edit("infra/modules/functions/main.tf", r"\n\s*DB_NAME\s*=[^\n]*", "", regex=True)
         report = self.run_check()
-        for function in ("create-order", "get-orders", "process-order", "update-stock", "outbox-relay", "migrate-db"):
+        for function in ("create-order", "get-orders", "cancel-order", "process-order", "update-stock", "outbox-relay", "migrate-db"):
             self.assert_fails(report, f"env.{function}.DB_NAME", "missing in Terraform")
 
     def test_variable_missing_in_compose_fails(self) -> None:
@@ -191,6 +209,99 @@ class ContractCheckTest(unittest.TestCase):
             "resources = values(var.queue_arns)",
         )
         self.assert_fails(self.run_check(), "terraform", "do not index var.queue_arns")
+
+
+    # -- 4. topology ---------------------------------------------------------------------------------
+
+    def test_topology_function_missing_in_terraform_fails(self) -> None:
+        self.edit("infra/main.tf", r'\n    "cancel-order" = \{.*?\n    \}\n', "\n", regex=True)
+        report = self.run_check()
+        self.assert_fails(report, "topology.cancel-order", "not in infra/main.tf")
+        self.assert_fails(report, "api.POST /orders/{id}/cancel", "'cancel-order' is not a function")
+
+    def test_topology_publishes_other_queues_than_terraform_fails(self) -> None:
+        topology = "services/order-contract/src/topology.rs"
+        self.edit(topology, r'(name: "outbox-relay",.*?publishes: )&\[Queue::Orders, Queue::Stock\]', r"\1&[Queue::Orders]", regex=True)
+        self.assert_fails(self.run_check(), "topology.outbox-relay", "publishes to ['orders'] but send_queues")
+
+    def test_topology_trigger_other_than_terraform_fails(self) -> None:
+        topology = "services/order-contract/src/topology.rs"
+        self.edit(topology, r'(name: "update-stock",\s*trigger: )Trigger::Queue\(Queue::Stock\)', r"\1Trigger::Queue(Queue::Orders)", regex=True)
+        self.assert_fails(self.run_check(), "topology.update-stock", "triggered by queue 'orders'")
+
+    def test_http_function_without_a_route_fails(self) -> None:
+        self.edit("docs/openapi.yaml", r"  /orders/\{id\}/cancel:.*?(?=components:)", "", regex=True)
+        self.assert_fails(self.run_check(), "topology.cancel-order", "no operation in docs/openapi.yaml")
+
+    def test_queue_url_the_topology_implies_is_required(self) -> None:
+        self.edit("services/create-order/src/main.rs", 'config::required("ORDERS_QUEUE_URL")', '"read by the wiring"')
+        self.edit("infra/main.tf", r'ORDERS_QUEUE_URL\s*=\s*module\.queues\.queue_urls\["orders"\]', "", regex=True)
+        self.assert_fails(self.run_check(), "env.create-order.ORDERS_QUEUE_URL", "topology.rs (create-order publishes to orders); missing in Terraform")
+
+    # -- 5. alarms -----------------------------------------------------------------------------------
+
+    def test_missing_alarm_for_each_stall_fails(self) -> None:
+        for check, resource in STALL_ALARMS:
+            with self.subTest(check=check):
+                module, name = resource.split("/")
+                path = self.root / "infra" / "modules" / module / "main.tf"
+                original = path.read_text(encoding="utf-8")
+                try:
+                    self.edit(f"infra/modules/{module}/main.tf", rf'resource "aws_cloudwatch_metric_alarm" "{name}" \{{.*?\n\}}\n', "", regex=True)
+                    self.assert_fails(self.run_check(), f"alarms.{check}", "no aws_cloudwatch_metric_alarm")
+                finally:
+                    path.write_text(original, encoding="utf-8")
+
+    def test_relay_gauge_alarm_on_another_function_fails(self) -> None:
+        self.edit("infra/modules/observability/main.tf", 'relay_metric = { Service = var.service_name, Function = "outbox-relay" }',
+                  'relay_metric = { Service = var.service_name, Function = "create-order" }')
+        report = self.run_check()
+        for check in ("OutboxOldestAgeSeconds", "RelayFailures", "StalledOrders"):
+            self.assert_fails(report, f"alarms.{check}", "(relay)")
+
+    def test_throttle_alarm_not_on_every_function_fails(self) -> None:
+        self.edit("infra/modules/observability/main.tf",
+                  r'(resource "aws_cloudwatch_metric_alarm" "function_throttles" \{\s*)for_each = var\.function_names',
+                  r'\1for_each = { create = "orders-dev-create-order" }', regex=True)
+        self.assert_fails(self.run_check(), "alarms.throttles", "(every function)")
+
+    def test_alarm_that_names_no_runbook_section_fails(self) -> None:
+        self.edit("infra/modules/queues/main.tf", " Runbook: ${var.runbook_url}#queue-age", "")
+        self.assert_fails(self.run_check(), "alarms.queue-age", "does not name the runbook section #queue-age")
+
+    def test_runbook_section_missing_fails(self) -> None:
+        self.edit("docs/operations.md", "## API 5xx", "## API errors")
+        self.assert_fails(self.run_check(), "alarms.api-5xx", "#api-5xx does not exist in docs/operations.md")
+
+    def test_alarm_that_notifies_no_one_fails(self) -> None:
+        self.edit("infra/modules/observability/main.tf",
+                  r'(resource "aws_cloudwatch_metric_alarm" "db_connections" \{.*?)alarm_actions\s*=\s*\[aws_sns_topic\.alarms\.arn\]',
+                  r"\1alarm_actions = []", regex=True)
+        self.assert_fails(self.run_check(), "alarms.db-connections", "notifies no one")
+
+    def test_alarm_without_a_missing_data_decision_fails(self) -> None:
+        self.edit("infra/modules/observability/main.tf",
+                  r'(resource "aws_cloudwatch_metric_alarm" "stalled_orders" \{.*?)\n\s*treat_missing_data\s*=\s*"notBreaching"',
+                  r"\1", regex=True)
+        self.assert_fails(self.run_check(), "alarms.StalledOrders", "treat_missing_data")
+
+    # -- variables -----------------------------------------------------------------------------------
+
+    def test_variable_without_a_description_fails(self) -> None:
+        self.edit("infra/variables.tf", r'(variable "order_expiry_minutes" \{\s*type\s*=\s*number)\s*\n\s*description\s*=[^\n]*', r"\1", regex=True)
+        self.assert_fails(self.run_check(), "variables.infra.order_expiry_minutes", "no description")
+
+    def test_module_variable_without_a_type_fails(self) -> None:
+        self.edit("infra/modules/database/variables.tf", r'(variable "max_connections" \{)\s*\n\s*type\s*=\s*number', r"\1", regex=True)
+        self.assert_fails(self.run_check(), "variables.module.database.max_connections", "no type")
+
+    def test_environment_value_from_an_undeclared_variable_fails(self) -> None:
+        self.edit("infra/main.tf", "tostring(var.order_stall_minutes)", "tostring(var.order_stall_minute)")
+        self.assert_fails(self.run_check(), "env.outbox-relay.ORDER_STALL_MINUTES", "var.order_stall_minute, which infra/ does not declare")
+
+    def test_relay_variable_the_code_does_not_read_fails(self) -> None:
+        self.edit("services/order-core/src/config.rs", 'parsed_or("ORDER_EXPIRY_MINUTES", 30)', "30")
+        self.assert_fails(self.run_check(), "env.outbox-relay.ORDER_EXPIRY_MINUTES", "no code reads it")
 
 
 def main() -> int:
