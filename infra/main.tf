@@ -115,7 +115,8 @@ locals {
   # serving several routes needs the sum. Counting per method is the conservative reading.
   api_method_concurrency = max(var.api_throttling_burst_limit, ceil(var.api_throttling_rate_limit * var.api_expected_duration_ms / 1000))
   api_required_concurrency = {
-    for name in distinct([for operation in values(module.openapi.operations) : operation.operation_id]) :
+    # Operations without a known function are refused by the openapi module's own preconditions.
+    for name in distinct([for operation in values(module.openapi.operations) : operation.operation_id if contains(keys(local.function_settings), coalesce(operation.operation_id, "-"))]) :
     name => local.api_method_concurrency * length([for operation in values(module.openapi.operations) : operation if operation.operation_id == name])
   }
   api_capacity_shortfalls = [
