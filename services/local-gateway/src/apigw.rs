@@ -81,7 +81,26 @@ pub fn proxy_event(
     event
 }
 
-/// `a=1&b=2&a=3` → last value per name, and every value per name (both decoded), as API Gateway passes them.
+/// The event as API Gateway sends it: a map without entries is `null`, not `{}` (no query string, a resource
+/// without path parameters, no stage variables).
+pub fn event_json(event: &ApiGatewayProxyRequest) -> Value {
+    let mut json = serde_json::to_value(event).expect("a proxy event serializes");
+    for field in [
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "pathParameters",
+        "stageVariables",
+    ] {
+        if json[field].as_object().is_some_and(Map::is_empty) {
+            json[field] = Value::Null;
+        }
+    }
+    json
+}
+
+/// `a=1&b=2&a=3` → every value per name in order (`multiValueQueryStringParameters`), and the last one
+/// (`queryStringParameters`), both percent-decoded: a repeated parameter reaches the function whole, so the
+/// function can refuse it. <https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#apigateway-multivalue-headers-and-parameters>
 fn query_parameters(query: &str) -> (HashMap<String, String>, HashMap<String, Vec<String>>) {
     let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
     let mut single = HashMap::new();

@@ -1,20 +1,22 @@
-//! The Cognito user-pool authorizer: RS256 ID or access tokens checked against the pool's JWKS, issuer, app
-//! client and expiry. The claims go on to the function as strings, the way API Gateway passes them.
+//! The Cognito user-pool authorizer as API Gateway runs it for methods without OAuth scopes: RS256 ID tokens
+//! only, checked against the pool's JWKS, issuer, app client and expiry. Access tokens are refused: "If you
+//! didn't configure any authorization scopes, API Gateway treats the supplied token as an identity token"
+//! (<https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-enable-cognito-user-pool.html>;
+//! also <https://repost.aws/knowledge-center/api-gateway-cognito-401-unauthorized>: "If you didn't configure
+//! any scopes on the API Gateway method, then make sure that you use a valid ID token"). The API has no scopes
+//! (docs/openapi.yaml: `cognito: []`). The claims go on to the function as strings, as API Gateway passes them.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+mod keys;
 
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde_json::{Map, Value};
-use tokio::sync::Mutex;
 
+use self::keys::KeyStore;
+pub use self::keys::RefreshPolicy;
 use crate::config::CognitoSettings;
 
-/// Unknown key ids trigger a JWKS refetch at most this often, so bad tokens cannot hammer the pool.
-pub const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
-
-/// Why a request was not authorized. Everything but [`AuthError::Jwks`] is the caller's fault (401).
+/// Why a request was not authorized. Everything but [`AuthError::Jwks`] is the caller's fault: API Gateway's
+/// UNAUTHORIZED gateway response (401).
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// 401: no `Authorization` header, or an empty one.
@@ -32,58 +34,43 @@ pub enum AuthError {
     /// 401: bad signature, expired, wrong issuer or missing claims.
     #[error("invalid token: {0}")]
     Invalid(#[from] jsonwebtoken::errors::Error),
-    /// 401: `token_use` is neither `id` nor `access`.
-    #[error("token_use {0:?} is neither id nor access")]
-    TokenUse(String),
-    /// 401: issued to another app client (`aud` of an ID token, `client_id` of an access token).
+    /// 401: `token_use` is not `id`. An access token (`access`) lands here: without OAuth scopes on the method,
+    /// API Gateway's Cognito authorizer accepts ID tokens only.
+    #[error("token_use {0:?} is not id: only ID tokens are accepted")]
+    NotAnIdToken(String),
+    /// 401: an ID token issued to another app client (`aud`).
     #[error("the token was issued to another app client")]
     WrongClient,
-    /// 503: the JWKS could not be fetched; the token was not judged.
+    /// 500 (AUTHORIZER_CONFIGURATION_ERROR): the JWKS could not be fetched; the token was not judged.
     #[error("could not fetch the JWKS: {0}")]
     Jwks(String),
-}
-
-struct KeyCache {
-    keys: HashMap<String, DecodingKey>,
-    fetched_at: Option<Instant>,
 }
 
 /// Verifies bearer tokens for one user pool and app client.
 pub struct Authorizer {
     settings: CognitoSettings,
-    http: reqwest::Client,
-    refetch_interval: Duration,
-    cache: Mutex<KeyCache>,
+    keys: KeyStore,
 }
 
 impl Authorizer {
-    /// An authorizer that fetches the JWKS on first use.
+    /// An authorizer with the default [`RefreshPolicy`]; it fetches the JWKS on first use.
     pub fn new(settings: CognitoSettings, http: reqwest::Client) -> Self {
-        Self::with_refetch_interval(settings, http, REFETCH_INTERVAL)
+        Self::with_policy(settings, http, RefreshPolicy::default())
     }
 
-    /// As [`Authorizer::new`] with another refetch interval (tests).
-    pub fn with_refetch_interval(
+    /// As [`Authorizer::new`] with another refresh policy (tests).
+    pub fn with_policy(
         settings: CognitoSettings,
         http: reqwest::Client,
-        refetch_interval: Duration,
+        policy: RefreshPolicy,
     ) -> Self {
-        Self {
-            settings,
-            http,
-            refetch_interval,
-            cache: Mutex::new(KeyCache {
-                keys: HashMap::new(),
-                fetched_at: None,
-            }),
-        }
+        let keys = KeyStore::new(settings.jwks_url.clone(), http, policy);
+        Self { settings, keys }
     }
 
     /// Fetches the keys now, so a misconfigured JWKS URL fails at start rather than on the first request.
     pub async fn prefetch(&self) -> Result<usize, AuthError> {
-        let mut cache = self.cache.lock().await;
-        self.refresh(&mut cache).await?;
-        Ok(cache.keys.len())
+        self.keys.fetch_now().await
     }
 
     /// Checks the `Authorization` header value (`Bearer <jwt>` or the bare JWT) and returns the claims as
@@ -97,79 +84,35 @@ impl Authorizer {
         let kid = head
             .kid
             .ok_or_else(|| AuthError::Malformed("no kid in the header".into()))?;
-        let key = self.key(&kid).await?;
+        let key = self.keys.key(&kid).await?;
 
         let mut validation = Validation::new(Algorithm::RS256);
         validation.leeway = 0;
-        validation.validate_aud = false; // access tokens carry client_id instead; checked below
+        validation.validate_aud = false; // checked below, after token_use, for a precise reason
         validation.set_issuer(&[&self.settings.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         let claims = decode::<Map<String, Value>>(token, &key, &validation)?.claims;
-        self.check_client(&claims)?;
+        self.check_id_token(&claims)?;
         Ok(api_gateway_claims(&claims))
     }
 
-    fn check_client(&self, claims: &Map<String, Value>) -> Result<(), AuthError> {
-        let client = match claims.get("token_use").and_then(Value::as_str) {
-            Some("id") => claims.get("aud"),
-            Some("access") => claims.get("client_id"),
-            other => return Err(AuthError::TokenUse(other.unwrap_or_default().to_owned())),
-        };
+    /// An ID token (`token_use` = `id`) for this app client (`aud`).
+    fn check_id_token(&self, claims: &Map<String, Value>) -> Result<(), AuthError> {
+        match claims.get("token_use").and_then(Value::as_str) {
+            Some("id") => {}
+            other => {
+                return Err(AuthError::NotAnIdToken(
+                    other.unwrap_or_default().to_owned(),
+                ));
+            }
+        }
         let expected = self.settings.client_id.as_str();
-        let matches = match client {
+        let matches = match claims.get("aud") {
             Some(Value::String(s)) => s == expected,
             Some(Value::Array(all)) => all.iter().any(|v| v.as_str() == Some(expected)),
             _ => false,
         };
         matches.then_some(()).ok_or(AuthError::WrongClient)
-    }
-
-    async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(key) = cache.keys.get(kid) {
-            return Ok(key.clone());
-        }
-        let may_refetch = cache
-            .fetched_at
-            .is_none_or(|at| at.elapsed() >= self.refetch_interval);
-        if may_refetch {
-            self.refresh(&mut cache).await?;
-        }
-        cache
-            .keys
-            .get(kid)
-            .cloned()
-            .ok_or_else(|| AuthError::UnknownKey(kid.to_owned()))
-    }
-
-    async fn refresh(&self, cache: &mut KeyCache) -> Result<(), AuthError> {
-        cache.fetched_at = Some(Instant::now());
-        let jwks: JwkSet = self
-            .http
-            .get(&self.settings.jwks_url)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| AuthError::Jwks(e.to_string()))?
-            .json()
-            .await
-            .map_err(|e| AuthError::Jwks(e.to_string()))?;
-        cache.keys = jwks
-            .keys
-            .iter()
-            .filter_map(|jwk| {
-                let kid = jwk.common.key_id.clone()?;
-                match DecodingKey::from_jwk(jwk) {
-                    Ok(key) => Some((kid, key)),
-                    Err(e) => {
-                        tracing::warn!(kid, error = %e, "skipping a JWKS key the gateway cannot use");
-                        None
-                    }
-                }
-            })
-            .collect();
-        tracing::info!(keys = cache.keys.len(), url = %self.settings.jwks_url, "fetched the user pool's JWKS");
-        Ok(())
     }
 }
 

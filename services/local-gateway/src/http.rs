@@ -28,6 +28,8 @@ pub struct Api {
     pub invoker: Invoker,
     pub stage: String,
     pub account_id: String,
+    /// [`INTEGRATION_TIMEOUT`], but for tests.
+    pub integration_timeout: Duration,
 }
 
 /// The router: every path goes through [`handle`]; the OpenAPI routes decide.
@@ -45,7 +47,7 @@ async fn handle(
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let (function, mut response) = match serve(&api, peer, &request_id, request).await {
         Ok((function, response)) => (Some(function), response),
-        Err(problem) => (None, problem.into_response(&path, &request_id)),
+        Err(problem) => (None, problem.into_response(&request_id)),
     };
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-amzn-requestid", id);
@@ -65,11 +67,12 @@ async fn serve(
     request: Request,
 ) -> Result<(String, Response<Body>), GatewayProblem> {
     let (parts, body) = request.into_parts();
+    // API Gateway REST has no 405: a resource without this method is MISSING_AUTHENTICATION_TOKEN, like an
+    // unknown path.
     let route = match api.routes.resolve(parts.method.as_str(), parts.uri.path()) {
         Resolution::Found(route) => route,
-        Resolution::NotFound => return Err(GatewayProblem::RouteNotFound),
-        Resolution::MethodNotAllowed { allowed } => {
-            return Err(GatewayProblem::MethodNotAllowed(allowed));
+        Resolution::NotFound | Resolution::MethodNotAllowed { .. } => {
+            return Err(GatewayProblem::NoSuchMethod);
         }
     };
     let claims = if route.operation.requires_token {
@@ -88,7 +91,7 @@ async fn serve(
     };
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| GatewayProblem::PayloadTooLarge)?;
+        .map_err(|_| GatewayProblem::RequestTooLarge)?;
     let cx = Context {
         request_id,
         stage: &api.stage,
@@ -108,12 +111,16 @@ async fn serve(
     let function = route.operation.function.clone();
     let proxy: ApiGatewayProxyResponse = api
         .invoker
-        .invoke(&function, &event, INTEGRATION_TIMEOUT)
+        .invoke(
+            &function,
+            &apigw::event_json(&event),
+            api.integration_timeout,
+        )
         .await
         .map_err(failed)?;
     let response = apigw::http_response(proxy).map_err(|reason| {
         tracing::error!(function, reason, "malformed Lambda proxy response");
-        GatewayProblem::FunctionFailed
+        GatewayProblem::IntegrationFailure
     })?;
     Ok((function, response))
 }
@@ -134,8 +141,8 @@ fn refused(error: AuthError) -> GatewayProblem {
 fn failed(error: InvokeError) -> GatewayProblem {
     tracing::error!(error = %error, "invocation failed");
     match error {
-        InvokeError::Timeout { .. } => GatewayProblem::FunctionTimedOut,
-        _ => GatewayProblem::FunctionFailed,
+        InvokeError::Timeout { .. } => GatewayProblem::IntegrationTimeout,
+        _ => GatewayProblem::IntegrationFailure,
     }
 }
 

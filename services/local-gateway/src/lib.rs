@@ -11,6 +11,8 @@ pub mod openapi;
 pub mod problem;
 pub mod relay;
 pub mod sqs;
+#[cfg(test)]
+mod testing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -89,6 +91,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         invoker,
         stage: settings.stage.clone(),
         account_id,
+        integration_timeout: http::INTEGRATION_TIMEOUT,
     });
     let listener = tokio::net::TcpListener::bind(settings.listen_addr)
         .await

@@ -208,3 +208,58 @@ fn malformed_proxy_responses_are_refused() {
     assert!(http_response(bad_status).is_err());
     assert!(http_response(bad_base64).is_err());
 }
+
+#[test]
+fn repeated_query_parameters_keep_every_value_in_order_and_the_last_as_the_single_value() {
+    let (single, multi) = query_parameters("status=pending&&flag&status=fulfilled&x=%2B1&status=");
+
+    assert_eq!(single["status"], "");
+    assert_eq!(single["flag"], "");
+    assert_eq!(single["x"], "+1");
+    assert_eq!(multi["status"], ["pending", "fulfilled", ""]);
+    assert_eq!(multi["flag"], [""]);
+    assert_eq!(multi.len(), 3);
+}
+
+#[test]
+fn the_event_sent_has_null_for_maps_without_entries_and_keeps_the_others() {
+    let op = operation();
+    let bare = proxy_event(
+        &Method::POST,
+        "/orders",
+        None,
+        &HeaderMap::new(),
+        b"",
+        &matched(&op, None),
+        context(None),
+    );
+    let full = proxy_event(
+        &Method::GET,
+        "/orders/o-1",
+        Some("a=1&a=2"),
+        &HeaderMap::new(),
+        b"",
+        &matched(&op, Some("o-1")),
+        context(None),
+    );
+
+    let bare = event_json(&bare);
+    let full = event_json(&full);
+
+    for field in [
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "pathParameters",
+        "stageVariables",
+    ] {
+        assert_eq!(bare[field], Value::Null, "{field}");
+    }
+    assert_eq!(full["queryStringParameters"], json!({"a": "2"}));
+    assert_eq!(
+        full["multiValueQueryStringParameters"],
+        json!({"a": ["1", "2"]})
+    );
+    assert_eq!(full["pathParameters"], json!({"id": "o-1"}));
+    let parsed = lambda_http::request::from_str(&bare.to_string()).unwrap();
+    assert!(parsed.query_string_parameters_ref().is_none());
+}

@@ -3,18 +3,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::config::CognitoSettings;
+use crate::testing::{JwksServer, KEY, KID, access_claims, bearer, id_claims, now, sign};
 
 const API: &str = r#"
 paths:
   /things/{id}:
     get: { operationId: echo, security: [] }
     post: { operationId: broken, security: [] }
+  /things:
+    put: { operationId: slow, security: [] }
+    post: { operationId: echo, security: [] }
   /guarded:
     get: { operationId: echo, security: [{ cognito: [] }] }
 "#;
 
-/// Fake functions behind the invoke API: `echo` answers with the event it got as the body, `broken` fails.
+/// Fake functions behind the invoke API: `echo` answers with the event it got as the body, `broken` fails,
+/// `slow` takes a minute.
 async fn functions(invocations: Arc<AtomicUsize>) -> String {
     let app = axum::Router::new()
         .route(
@@ -38,6 +42,13 @@ async fn functions(invocations: Arc<AtomicUsize>) -> String {
             axum::routing::post(|| async {
                 (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "crashed")
             }),
+        )
+        .route(
+            "/slow",
+            axum::routing::post(|| async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                "{}"
+            }),
         );
     serve(app).await
 }
@@ -56,25 +67,53 @@ async fn serve(app: Router) -> String {
     url
 }
 
-async fn gateway(invocations: Arc<AtomicUsize>) -> String {
+/// The gateway in front of the fake functions, its authorizer trusting `jwks`.
+async fn gateway_with(invocations: Arc<AtomicUsize>, jwks: &JwksServer) -> String {
     let base = functions(invocations).await;
     let http = reqwest::Client::new();
-    let (echo, broken) = (format!("{base}/echo"), format!("{base}/broken"));
+    let urls = ["echo", "broken", "slow"].map(|f| (f, format!("{base}/{f}")));
     let api = Api {
         routes: Routes::from_yaml(API).unwrap(),
-        authorizer: Authorizer::new(
-            CognitoSettings {
-                jwks_url: "http://127.0.0.1:9/jwks.json".into(),
-                issuer: "https://issuer.example".into(),
-                client_id: "client".into(),
-            },
-            http.clone(),
-        ),
-        invoker: Invoker::new(http, [("echo", echo.as_str()), ("broken", broken.as_str())]),
+        authorizer: Authorizer::new(jwks.settings(), http.clone()),
+        invoker: Invoker::new(http, urls.iter().map(|(f, u)| (*f, u.as_str()))),
         stage: "local".into(),
         account_id: "123456789012".into(),
+        integration_timeout: Duration::from_millis(500),
     };
     serve(router(Arc::new(api))).await
+}
+
+async fn gateway(invocations: Arc<AtomicUsize>) -> String {
+    gateway_with(invocations, &JwksServer::start().await).await
+}
+
+/// Asserts the answer is the problem of `slug` with `status`, in Terraform's shape, and returns it.
+async fn assert_problem(response: reqwest::Response, status: u16, slug: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let request_id = response.headers()["x-amzn-requestid"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let problem: Value = response.json().await.unwrap();
+    let mut fields: Vec<&str> = problem
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["detail", "request_id", "status", "title", "type"]);
+    assert_eq!(
+        problem["type"],
+        format!("https://problems.orders.example/{slug}")
+    );
+    assert_eq!(problem["status"], status);
+    assert_eq!(problem["request_id"], request_id.as_str());
+    problem
 }
 
 #[tokio::test]
@@ -101,7 +140,46 @@ async fn a_request_reaches_the_function_as_a_proxy_event_and_its_response_comes_
 }
 
 #[tokio::test]
-async fn a_failing_function_is_a_502_problem() {
+async fn repeated_query_parameters_reach_the_function_all_in_multi_value_and_the_last_in_single() {
+    let url = gateway(Arc::default()).await;
+
+    let response = reqwest::get(format!(
+        "{url}/things/42?status=pending&limit=5&status=fulfilled&q=a%20b&status="
+    ))
+    .await
+    .unwrap();
+
+    let event: Value = response.json().await.unwrap();
+    assert_eq!(
+        event["multiValueQueryStringParameters"],
+        json!({"status": ["pending", "fulfilled", ""], "limit": ["5"], "q": ["a b"]})
+    );
+    assert_eq!(
+        event["queryStringParameters"],
+        json!({"status": "", "limit": "5", "q": "a b"})
+    );
+}
+
+#[tokio::test]
+async fn without_a_query_string_or_path_parameters_those_maps_are_null_as_in_aws() {
+    let url = gateway(Arc::default()).await;
+
+    let response = reqwest::Client::new()
+        .post(format!("{url}/things"))
+        .send()
+        .await
+        .unwrap();
+
+    let event: Value = response.json().await.unwrap();
+    assert_eq!(event["resource"], "/things");
+    assert_eq!(event["queryStringParameters"], Value::Null);
+    assert_eq!(event["multiValueQueryStringParameters"], Value::Null);
+    assert_eq!(event["pathParameters"], Value::Null);
+    assert_eq!(event["stageVariables"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_failing_function_is_the_integration_failure_response() {
     let url = gateway(Arc::default()).await;
 
     let response = reqwest::Client::new()
@@ -110,14 +188,61 @@ async fn a_failing_function_is_a_502_problem() {
         .await
         .unwrap();
 
-    assert_eq!(response.status(), 502);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let problem: Value = response.json().await.unwrap();
-    assert_eq!(problem["message"], "Internal server error");
-    assert_eq!(problem["instance"], "/things/42");
+    assert_problem(response, 502, "bad-gateway").await;
+}
+
+#[tokio::test]
+async fn a_function_that_outlives_the_integration_timeout_is_the_integration_timeout_response() {
+    let url = gateway(Arc::default()).await;
+
+    let response = reqwest::Client::new()
+        .put(format!("{url}/things"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_problem(response, 504, "gateway-timeout").await;
+}
+
+#[tokio::test]
+async fn unknown_paths_and_unknown_methods_are_both_missing_authentication_token() {
+    let invocations = Arc::new(AtomicUsize::new(0));
+    let url = gateway(invocations.clone()).await;
+    let client = reqwest::Client::new();
+
+    let unknown_path = client.get(format!("{url}/nothing")).send().await.unwrap();
+    let unknown_method = client
+        .delete(format!("{url}/things/42"))
+        .send()
+        .await
+        .unwrap();
+    let guarded_wrong_method = client.post(format!("{url}/guarded")).send().await.unwrap();
+
+    for response in [unknown_path, unknown_method, guarded_wrong_method] {
+        assert_eq!(
+            response.headers()["x-amzn-errortype"],
+            "MissingAuthenticationTokenException"
+        );
+        assert!(response.headers().get("allow").is_none());
+        assert_problem(response, 404, "route-not-found").await;
+    }
+    assert_eq!(invocations.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_body_over_10_mb_is_the_request_too_large_response() {
+    let invocations = Arc::new(AtomicUsize::new(0));
+    let url = gateway(invocations.clone()).await;
+
+    let response = reqwest::Client::new()
+        .post(format!("{url}/things"))
+        .body(vec![b'x'; MAX_BODY_BYTES + 1])
+        .send()
+        .await
+        .unwrap();
+
+    assert_problem(response, 413, "payload-too-large").await;
+    assert_eq!(invocations.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
@@ -127,6 +252,72 @@ async fn a_guarded_operation_without_a_token_is_refused_before_the_function_runs
 
     let response = reqwest::get(format!("{url}/guarded")).await.unwrap();
 
-    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["x-amzn-errortype"],
+        "UnauthorizedException"
+    );
+    assert_problem(response, 401, "unauthenticated").await;
     assert_eq!(invocations.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn an_id_token_passes_and_its_claims_reach_the_function() {
+    let url = gateway(Arc::default()).await;
+    let token = sign(&id_claims(), KEY, KID);
+
+    let response = reqwest::Client::new()
+        .get(format!("{url}/guarded"))
+        .header("authorization", bearer(&token))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    let event: Value = response.json().await.unwrap();
+    let claims = &event["requestContext"]["authorizer"]["claims"];
+    assert_eq!(claims["token_use"], "id");
+    assert_eq!(claims["aud"], crate::testing::CLIENT);
+}
+
+#[tokio::test]
+async fn an_access_token_or_an_expired_id_token_gets_the_same_401_as_no_token() {
+    let invocations = Arc::new(AtomicUsize::new(0));
+    let url = gateway(invocations.clone()).await;
+    let mut expired = id_claims();
+    expired["exp"] = json!(now() - 1);
+    let client = reqwest::Client::new();
+    let mut bodies = Vec::new();
+
+    for authorization in [
+        Some(bearer(&sign(&access_claims(), KEY, KID))),
+        Some(sign(&access_claims(), KEY, KID)),
+        Some(bearer(&sign(&expired, KEY, KID))),
+        None,
+    ] {
+        let mut request = client.get(format!("{url}/guarded"));
+        if let Some(value) = &authorization {
+            request = request.header("authorization", value);
+        }
+        let problem = assert_problem(request.send().await.unwrap(), 401, "unauthenticated").await;
+        bodies.push(json!({"title": problem["title"], "detail": problem["detail"]}));
+    }
+
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+    assert_eq!(invocations.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn an_unreachable_user_pool_is_the_authorizer_configuration_error_response() {
+    let jwks = JwksServer::start().await;
+    jwks.set_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let url = gateway_with(Arc::default(), &jwks).await;
+
+    let response = reqwest::Client::new()
+        .get(format!("{url}/guarded"))
+        .header("authorization", bearer(&sign(&id_claims(), KEY, KID)))
+        .send()
+        .await
+        .unwrap();
+
+    assert_problem(response, 500, "internal").await;
 }
