@@ -1,7 +1,8 @@
 //! End to end through the native local stack that `cargo xtask test` starts: PostgreSQL, moto (SQS, Secrets
 //! Manager, Cognito), the five real function binaries under `cargo lambda watch`, and this gateway in front.
-//! A real sign-in, a real order through both queues, and the authorizer's refusals. Run outside
-//! `cargo xtask test`, every test here fails and says so.
+//! A real sign-in, a real order through both queues with the demo user's ID token, and the authorizer's
+//! refusals (the access token among them: API Gateway's Cognito authorizer takes ID tokens only when the
+//! method has no OAuth scopes). Run outside `cargo xtask test`, every test here fails and says so.
 
 mod support;
 
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use entity::product_info;
 use jsonwebtoken::EncodingKey;
+use local_gateway::problem::{PROBLEM_BASE, ResponseType};
 use reqwest::{Response, StatusCode};
 use sea_orm::{Database, EntityTrait};
 use serde_json::{Value, json};
@@ -41,18 +43,41 @@ async fn body(response: Response) -> Value {
     response.json().await.expect("a JSON body")
 }
 
-async fn assert_unauthorized(response: Response) {
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+/// Asserts `response` is the gateway response `response_type` exactly as Terraform's template renders it:
+/// RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail` and the request id.
+async fn assert_gateway_response(response: Response, response_type: ResponseType) {
+    let expected = response_type.response();
+    assert_eq!(
+        response.status(),
+        expected.status,
+        "{}",
+        response_type.name()
+    );
     assert_eq!(
         response.headers()["content-type"],
         "application/problem+json"
     );
+    let request_id = response.headers()["x-amzn-requestid"]
+        .to_str()
+        .expect("a request id")
+        .to_owned();
     let problem = body(response).await;
     assert_eq!(
-        problem["type"],
-        "https://problems.orders.example/unauthenticated"
+        problem,
+        json!({
+            "type": format!("{PROBLEM_BASE}{}", expected.slug),
+            "title": expected.title,
+            "status": expected.status.as_u16(),
+            "detail": expected.detail,
+            "request_id": request_id,
+        })
     );
-    assert_eq!(problem["message"], "Unauthorized");
+}
+
+/// API Gateway's UNAUTHORIZED gateway response: 401 `unauthenticated`.
+async fn assert_unauthorized(response: Response) {
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_gateway_response(response, ResponseType::Unauthorized).await;
 }
 
 async fn stock_on_hand(product: Uuid) -> i32 {
@@ -128,16 +153,22 @@ async fn an_order_placed_through_the_gateway_is_fulfilled_and_the_stock_goes_dow
 }
 
 #[tokio::test]
-async fn the_demo_users_id_and_access_tokens_are_accepted_with_or_without_bearer() {
+async fn the_demo_users_id_token_is_accepted_with_or_without_bearer() {
     let tokens = stack().sign_in().await;
 
-    for authorization in [
-        format!("Bearer {}", tokens.id),
-        tokens.id.clone(),
-        format!("Bearer {}", tokens.access),
-    ] {
+    for authorization in [format!("Bearer {}", tokens.id), tokens.id.clone()] {
         let response = get_orders("/orders", Some(&authorization)).await;
         assert_eq!(response.status(), StatusCode::OK, "{authorization}");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_users_access_token_is_refused_with_401_as_api_gateway_does_without_scopes() {
+    let tokens = stack().sign_in().await;
+    assert_eq!(claims_of(&tokens.access)["token_use"], "access");
+
+    for authorization in [format!("Bearer {}", tokens.access), tokens.access.clone()] {
+        assert_unauthorized(get_orders("/orders", Some(&authorization)).await).await;
     }
 }
 
@@ -196,7 +227,7 @@ async fn an_unsigned_alg_none_token_is_refused_with_401() {
 }
 
 #[tokio::test]
-async fn unknown_routes_are_404_and_unknown_methods_405_as_problems() {
+async fn unknown_routes_and_unknown_methods_are_missing_authentication_token_as_in_api_gateway() {
     let stack = stack();
 
     let missing = get_orders("/products", None).await;
@@ -206,15 +237,7 @@ async fn unknown_routes_are_404_and_unknown_methods_405_as_problems() {
         .await
         .expect("the gateway answers");
 
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        body(missing).await["type"],
-        "https://problems.orders.example/route-not-found"
-    );
-    assert_eq!(wrong.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(wrong.headers()["allow"], "GET, POST");
-    assert_eq!(
-        body(wrong).await["type"],
-        "https://problems.orders.example/method-not-allowed"
-    );
+    assert!(wrong.headers().get("allow").is_none());
+    assert_gateway_response(missing, ResponseType::MissingAuthenticationToken).await;
+    assert_gateway_response(wrong, ResponseType::MissingAuthenticationToken).await;
 }

@@ -48,7 +48,9 @@ pub fn stack() -> Stack {
 
 /// The demo user's tokens from Cognito (moto): `InitiateAuth` with `USER_PASSWORD_AUTH`.
 pub struct Tokens {
+    /// The `IdToken`: the one the API takes (API Gateway's Cognito authorizer without OAuth scopes).
     pub id: String,
+    /// The `AccessToken`: refused by the API, kept to prove it.
     pub access: String,
 }
 
