@@ -114,8 +114,11 @@ def ensure_user(idp, pool_id):
 
 
 def verify_like_the_gateway(tokens, client_id):
-    """Verify the demo user's tokens the way the gateway will: a plain GET of
-    COGNITO_JWKS_URL, RS256 signature, issuer and client id."""
+    """Verify the demo user's ID token the way the gateway will: a plain GET of
+    COGNITO_JWKS_URL, RS256 signature, issuer, client id (aud) and token_use.
+    The gateway, like API Gateway's Cognito authorizer without OAuth scopes,
+    accepts ID tokens only; the access token is checked to be one (token_use
+    "access"), since that is what the gateway refuses."""
     if not GATEWAY_JWKS_URL:
         return
     with urllib.request.urlopen(GATEWAY_JWKS_URL, timeout=10) as resp:
@@ -131,8 +134,8 @@ def verify_like_the_gateway(tokens, client_id):
     access_claims = jwt.decode(tokens["AccessToken"], keys, algorithms=["RS256"]).claims
     check("id token iss", id_claims["iss"], GATEWAY_ISSUER)
     check("id token aud", id_claims["aud"], client_id)
-    check("access token iss", access_claims["iss"], GATEWAY_ISSUER)
-    check("access token client_id", access_claims["client_id"], client_id)
+    check("id token token_use", id_claims["token_use"], "id")
+    check("access token token_use", access_claims["token_use"], "access")
     print(f"cognito-init: tokens verify against {GATEWAY_JWKS_URL}")
 
 
