@@ -2,7 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
-/// Lifecycle of an order: `pending` until priced, then `confirmed` or `rejected`; `fulfilled` once stock is committed.
+/// The `status` column. The lifecycle and its rules live in `order_core::domain::lifecycle`; this is only its
+/// storage form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum OrderStatus {
@@ -29,6 +30,7 @@ pub struct Model {
     pub total_minor: Option<i64>,
     pub currency: Option<String>,
     pub rejection_reason: Option<String>,
+    pub cancellation_reason: Option<String>,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
     pub created_at: DateTimeWithTimeZone,

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_product_info;
 mod m20261126_000002_create_orders;
 mod m20261126_000003_create_outbox;
+mod m20261202_000004_order_cancellation;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_product_info::Migration),
             Box::new(m20261126_000002_create_orders::Migration),
             Box::new(m20261126_000003_create_outbox::Migration),
+            Box::new(m20261202_000004_order_cancellation::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use order_core::bootstrap;
 use order_core::db::Db;
+use order_core::invocation::{self, Trigger};
 use order_core::telemetry::Telemetry;
 use tracing::Instrument;
 
@@ -22,13 +23,8 @@ impl From<MigrateError> for Diagnostic {
 
 /// Handles one invocation inside its own span; logs the failure before returning it.
 pub async fn handle(db: &Db, event: LambdaEvent<Request>) -> Result<Report, MigrateError> {
-    let span = tracing::info_span!(
-        "invocation",
-        otel.name = "migrate-db invoke",
-        faas.trigger = "other",
-        faas.invocation_id = %event.context.request_id,
-        faas.coldstart = bootstrap::coldstart(),
-    );
+    let name = "migrate-db invoke".to_owned();
+    let span = invocation::span(Trigger::Other, name, &event.context.request_id);
     async {
         crate::run(db, event.payload).await.inspect_err(|error| {
             tracing::error!(error = %error, error.type = error.kind(), "migration run failed");

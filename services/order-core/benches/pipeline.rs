@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use order_core::config::DbSettings;
 use order_core::db::Db;
-use order_core::messages::Destination;
 use order_core::publisher::SqsSender;
-use order_core::service::{self, Deps, OrderService};
+use order_core::service::{Deps, OrderService};
+use order_core::topology::Queue;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
@@ -62,10 +62,7 @@ async fn main() -> anyhow::Result<()> {
     let deps = Deps {
         db: Db::connect(settings, None).await?,
         sender: Arc::new(SqsSender::new(sqs.clone())),
-        routes: service::routes([
-            (Destination::Orders, q1.clone()),
-            (Destination::Stock, q2.clone()),
-        ]),
+        queues: Arc::new([(Queue::Orders, q1.clone()), (Queue::Stock, q2.clone())].into()),
     };
     let conn = deps.db.conn().await;
     conn.execute_unprepared(
@@ -255,16 +252,20 @@ async fn consume(
         );
         let d = deps.clone();
         let response = order_core::sqs::handle_batch(
-            if first { "orders" } else { "stock" },
+            if first { Queue::Orders } else { Queue::Stock },
             event,
             &tracing::Span::none(),
             |e| {
                 let d = d.clone();
                 async move {
                     if first {
-                        service::process_order(&d, &e).await
+                        order_core::service::OrderService::new(d.clone())
+                            .process_order(&e)
+                            .await
                     } else {
-                        service::update_stock(&d, &e).await
+                        order_core::service::OrderService::new(d.clone())
+                            .update_stock(&e)
+                            .await
                     }
                 }
             },

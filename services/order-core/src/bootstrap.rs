@@ -1,13 +1,19 @@
-//! Wiring shared by every function's `main`: AWS clients, the pool, and the SIGTERM hook.
+//! The one wiring path every function's `main` takes: telemetry, the AWS clients and the pool once at init,
+//! then per invocation the trigger's part inside the invocation span, and a span flush before the response
+//! leaves. Each `serve_*` is only the per-trigger part.
 
 use std::sync::Arc;
 
-use crate::config::{DbSettings, DbSource};
+use tracing::Instrument;
+
+use crate::config::{DbSettings, DbSource, RelaySettings};
 use crate::db::Db;
-use crate::messages::Destination;
+use crate::invocation::{self, Trigger};
+use crate::messages::Event;
 use crate::publisher::SqsSender;
-use crate::service::{Deps, routes};
-use crate::telemetry::Telemetry;
+use crate::service::{Deps, OrderService, ServiceError};
+use crate::telemetry::{self, Telemetry};
+use crate::topology::{self, Function};
 
 /// Reads the database settings and builds the pool alone (no queues): for functions that only touch the
 /// database. The AWS configuration is loaded only when the credentials come from the secret (`DB_SECRET_ARN`),
@@ -23,9 +29,14 @@ pub async fn connect_db() -> anyhow::Result<Arc<Db>> {
     Db::connect(settings, secrets).await
 }
 
-/// Reads the configuration, builds the clients and the pool. `queues` are the destinations this function
-/// publishes to, with their URLs (read in the function's `main`).
-pub async fn deps(queues: Vec<(Destination, String)>) -> anyhow::Result<Deps> {
+/// Reads the configuration, builds the clients and the pool for `function`: the queue URLs it publishes to
+/// come from the topology table.
+pub async fn deps(function: &Function) -> anyhow::Result<Deps> {
+    let queues = function
+        .publishes
+        .iter()
+        .map(|q| Ok((*q, crate::config::required(q.url_variable())?)))
+        .collect::<Result<_, crate::config::ConfigError>>()?;
     // `AWS_ENDPOINT_URL` (emulators) and the region come from the standard chain.
     let aws = aws_config::load_from_env().await;
     let settings = DbSettings::from_env()?;
@@ -35,7 +46,7 @@ pub async fn deps(queues: Vec<(Destination, String)>) -> anyhow::Result<Deps> {
     Ok(Deps {
         db,
         sender: Arc::new(SqsSender::new(aws_sdk_sqs::Client::new(&aws))),
-        routes: routes(queues),
+        queues: Arc::new(queues),
     })
 }
 
@@ -55,88 +66,87 @@ pub fn on_shutdown(telemetry: Telemetry, db: Arc<Db>) {
     });
 }
 
-static COLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
-
-/// `faas.coldstart`: true for the first invocation of this execution environment only.
-pub fn coldstart() -> bool {
-    COLD.swap(false, std::sync::atomic::Ordering::Relaxed)
+/// What init built, shared by every invocation of the environment.
+#[derive(Clone)]
+pub struct Wired {
+    pub service: OrderService,
+    telemetry: Telemetry,
 }
 
-fn region() -> String {
-    crate::config::optional("AWS_REGION").unwrap_or_default()
+impl Wired {
+    /// Runs one invocation's work, then flushes its spans before the response leaves (Lambda may freeze the
+    /// environment right after).
+    pub async fn invoke<T>(&self, work: impl Future<Output = T>) -> T {
+        let out = work.await;
+        self.telemetry.flush();
+        out
+    }
 }
 
-/// Runs an HTTP function: one server span per request (child of the caller's trace), the handler's errors
-/// rendered as problem+json, spans flushed before the response leaves.
+/// Init, once per execution environment.
+pub async fn wire(function: &'static Function) -> anyhow::Result<Wired> {
+    let telemetry = telemetry::init(function.name);
+    let deps = deps(function).await?;
+    on_shutdown(telemetry.clone(), deps.db.clone());
+    Ok(Wired {
+        service: OrderService { deps },
+        telemetry,
+    })
+}
+
+/// An HTTP function: one server span per request (child of the caller's trace), the handler's errors rendered
+/// as problem+json.
 pub async fn serve_http<F, Fut>(
-    name: &'static str,
-    queues: Vec<(Destination, String)>,
+    function: &'static Function,
     handler: F,
 ) -> Result<(), lambda_http::Error>
 where
-    F: Fn(crate::service::OrderService, lambda_http::Request) -> Fut
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    F: Fn(OrderService, lambda_http::Request) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<lambda_http::Response<lambda_http::Body>, crate::http::ApiError>>
         + Send,
 {
-    let telemetry = crate::telemetry::init(name);
-    let deps = deps(queues).await?;
-    on_shutdown(telemetry.clone(), deps.db.clone());
-    let service = crate::service::OrderService { deps };
+    let wired = wire(function).await?;
     lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| {
-        let (service, handler, telemetry) = (service.clone(), handler.clone(), telemetry.clone());
+        let (wired, handler) = (wired.clone(), handler.clone());
         async move {
-            let response =
-                crate::http::serve(req, coldstart(), &region(), |req| handler(service, req)).await;
-            telemetry.flush();
-            Ok::<_, std::convert::Infallible>(response)
+            let service = wired.service.clone();
+            let response = wired.invoke(crate::http::serve(req, |req| handler(service, req)));
+            Ok::<_, std::convert::Infallible>(response.await)
         }
     }))
     .await
 }
 
-/// Runs an SQS consumer: a span per invocation linked to every message's producer, a child span per message,
-/// `batchItemFailures` for what did not succeed, spans flushed before the response leaves.
+/// An SQS consumer: an invocation span linked to every message's producer, a child span per message,
+/// `batchItemFailures` for what did not succeed.
 pub async fn serve_sqs<F, Fut>(
-    name: &'static str,
-    queue: &'static str,
-    queues: Vec<(Destination, String)>,
+    function: &'static Function,
     handler: F,
 ) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(Deps, crate::messages::Event) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), crate::service::MessageFailure>> + Send,
+    F: Fn(OrderService, Event) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), ServiceError>> + Send,
 {
-    use tracing::Instrument;
-    let telemetry = crate::telemetry::init(name);
-    let deps = deps(queues).await?;
-    on_shutdown(telemetry.clone(), deps.db.clone());
+    let topology::Trigger::Queue(queue) = function.trigger else {
+        return Err(format!("{} is not fed by a queue", function.name).into());
+    };
+    let wired = wire(function).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<aws_lambda_events::sqs::SqsEvent>| {
-            let (deps, handler, telemetry) = (deps.clone(), handler.clone(), telemetry.clone());
+            let (wired, handler) = (wired.clone(), handler.clone());
+            let span = invocation::span(
+                Trigger::PubSub,
+                format!("{} invoke", function.name),
+                &event.context.request_id,
+            );
+            span.record("messaging.system", "aws_sqs");
+            span.record("messaging.batch.message_count", event.payload.records.len());
             async move {
-                let span = tracing::info_span!(
-                    "invocation",
-                    otel.name = format!("{name} invoke"),
-                    otel.kind = "consumer",
-                    faas.trigger = "pubsub",
-                    faas.invocation_id = %event.context.request_id,
-                    faas.coldstart = coldstart(),
-                    cloud.provider = "aws",
-                    cloud.region = region(),
-                    messaging.system = "aws_sqs",
-                    messaging.batch.message_count = event.payload.records.len(),
-                );
-                let response = crate::sqs::handle_batch(queue, event.payload, &span, |e| {
-                    handler(deps.clone(), e)
-                })
-                .instrument(span.clone())
-                .await;
-                drop(span);
-                telemetry.flush();
+                let service = &wired.service;
+                let batch = crate::sqs::handle_batch(queue, event.payload, &span, |e| {
+                    handler(service.clone(), e)
+                });
+                let response = wired.invoke(batch.instrument(span.clone())).await;
                 Ok::<_, std::convert::Infallible>(response)
             }
         },
@@ -144,37 +154,30 @@ where
     .await
 }
 
-/// Runs the outbox relay on each scheduled event, flushing spans before answering.
+/// The scheduled relay: publish, expire, measure; an error when messages could not be published.
 pub async fn serve_scheduled(
-    name: &'static str,
-    queues: Vec<(Destination, String)>,
-    settings: crate::config::RelaySettings,
+    function: &'static Function,
+    settings: RelaySettings,
 ) -> Result<(), lambda_runtime::Error> {
-    use tracing::Instrument;
-    let telemetry = crate::telemetry::init(name);
-    let deps = deps(queues).await?;
-    on_shutdown(telemetry.clone(), deps.db.clone());
+    let wired = wire(function).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-            let (deps, telemetry) = (deps.clone(), telemetry.clone());
+            let wired = wired.clone();
+            let name = format!("{} invoke", function.name);
+            let span = invocation::span(Trigger::Timer, name, &event.context.request_id);
             async move {
-                let span = tracing::info_span!(
-                    "invocation",
-                    otel.name = format!("{name} invoke"),
-                    faas.trigger = "timer",
-                    faas.invocation_id = %event.context.request_id,
-                    faas.coldstart = coldstart(),
-                    cloud.provider = "aws",
-                    cloud.region = region(),
-                );
-                let result = crate::service::relay(&deps, settings)
-                    .instrument(span)
-                    .await;
-                telemetry.flush();
-                let report = result?;
+                let run = wired.service.relay(settings).instrument(span);
+                let report = wired.invoke(run).await?;
+                if report.publish.failed > 0 {
+                    let failed = report.publish.failed;
+                    return Err(format!("{failed} outbox messages could not be published").into());
+                }
                 Ok::<_, lambda_runtime::Error>(serde_json::json!({
-                    "published": report.published,
-                    "failed": report.failed,
+                    "published": report.publish.published,
+                    "failed": report.publish.failed,
+                    "expired": report.expired,
+                    "oldest_unpublished_seconds": report.gauges.oldest_unpublished_seconds,
+                    "stalled_orders": report.gauges.stalled_orders,
                 }))
             }
         },

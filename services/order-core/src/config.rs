@@ -62,20 +62,44 @@ impl DbSettings {
     }
 }
 
-/// Outbox relay tuning (`outbox-relay` only).
+/// Outbox relay tuning (`outbox-relay` only). `Default` is the documented defaults.
 #[derive(Clone, Copy, Debug)]
 pub struct RelaySettings {
     /// Rows younger than this are left to the publisher that wrote them.
     pub min_age: Duration,
     pub batch_size: u64,
+    /// Open orders older than this are cancelled with reason `expired` (`ORDER_EXPIRY_MINUTES`).
+    pub expire_after: Duration,
+    /// Open orders older than this count as stalled in the gauge the alarm watches (`ORDER_STALL_MINUTES`).
+    pub stall_after: Duration,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            min_age: Duration::from_secs(5),
+            batch_size: 100,
+            expire_after: Duration::from_secs(30 * 60),
+            stall_after: Duration::from_secs(10 * 60),
+        }
+    }
 }
 
 impl RelaySettings {
-    /// Reads `OUTBOX_MIN_AGE_SECONDS` (default 5) and `OUTBOX_BATCH_SIZE` (default 100).
+    /// Reads `OUTBOX_MIN_AGE_SECONDS` (default 5), `OUTBOX_BATCH_SIZE` (100), `ORDER_EXPIRY_MINUTES` (30) and
+    /// `ORDER_STALL_MINUTES` (10).
     pub fn from_env() -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let secs =
+            |name, default: Duration| parsed_or(name, default.as_secs()).map(Duration::from_secs);
+        let minutes = |name, default: Duration| {
+            parsed_or(name, default.as_secs() / 60).map(|m: u64| Duration::from_secs(m * 60))
+        };
         Ok(Self {
-            min_age: Duration::from_secs(parsed_or("OUTBOX_MIN_AGE_SECONDS", 5)?),
-            batch_size: parsed_or("OUTBOX_BATCH_SIZE", 100)?,
+            min_age: secs("OUTBOX_MIN_AGE_SECONDS", d.min_age)?,
+            batch_size: parsed_or("OUTBOX_BATCH_SIZE", d.batch_size)?,
+            expire_after: minutes("ORDER_EXPIRY_MINUTES", d.expire_after)?,
+            stall_after: minutes("ORDER_STALL_MINUTES", d.stall_after)?,
         })
     }
 }

@@ -7,9 +7,12 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod invocation;
 pub mod messages;
 pub mod publisher;
 pub mod service;
 pub mod sqs;
 pub mod store;
 pub mod telemetry;
+
+pub use order_contract::topology;

@@ -5,35 +5,10 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::OrderId;
+use crate::topology::Queue;
 
 /// The schema version this code writes and reads.
 pub const VERSION: u32 = 1;
-
-/// Where a message goes; mapped to a queue URL by configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Destination {
-    /// Queue 1, consumed by process-order.
-    Orders,
-    /// Queue 2, consumed by update-stock.
-    Stock,
-}
-
-impl Destination {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Orders => "orders",
-            Self::Stock => "stock",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "orders" => Some(Self::Orders),
-            "stock" => Some(Self::Stock),
-            _ => None,
-        }
-    }
-}
 
 /// What happened, tagged by `type`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,10 +27,11 @@ impl Event {
         }
     }
 
-    pub fn destination(&self) -> Destination {
+    /// The queue this event travels on.
+    pub fn queue(&self) -> Queue {
         match self {
-            Self::OrderCreated { .. } => Destination::Orders,
-            Self::OrderConfirmed { .. } => Destination::Stock,
+            Self::OrderCreated { .. } => Queue::Orders,
+            Self::OrderConfirmed { .. } => Queue::Stock,
         }
     }
 

@@ -10,21 +10,44 @@ use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::messages::{self, Event};
-use crate::service::MessageFailure;
+use crate::service::ServiceError;
 use crate::telemetry;
+use crate::topology::Queue;
+
+/// Why a queue message failed. Either way it is reported in `batchItemFailures`: transient failures succeed on
+/// redelivery, permanent ones reach the DLQ after `maxReceiveCount`. Nothing is acknowledged that was not done.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageFailure {
+    #[error("permanent: {0}")]
+    Permanent(String),
+    #[error("transient: {0}")]
+    Transient(String),
+}
+
+impl From<ServiceError> for MessageFailure {
+    fn from(err: ServiceError) -> Self {
+        let transient = err.is_transient();
+        let text = format!("{:#}", anyhow::Error::from(err));
+        if transient {
+            Self::Transient(text)
+        } else {
+            Self::Permanent(text)
+        }
+    }
+}
 
 /// Runs `handler` for each message and reports the ones that did not succeed, so SQS redelivers them (and
 /// dead-letters them after `maxReceiveCount`). Messages are handled one after another: one Lambda environment
 /// holds a pool of two connections.
 pub async fn handle_batch<F, Fut>(
-    queue: &str,
+    queue: Queue,
     event: SqsEvent,
     batch_span: &tracing::Span,
     handler: F,
 ) -> SqsBatchResponse
 where
     F: Fn(Event) -> Fut,
-    Fut: Future<Output = Result<(), MessageFailure>>,
+    Fut: Future<Output = Result<(), ServiceError>>,
 {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
@@ -35,7 +58,7 @@ where
             otel.kind = "consumer",
             messaging.system = "aws_sqs",
             messaging.operation.type = "process",
-            messaging.destination.name = queue,
+            messaging.destination.name = queue.name(),
             messaging.message.id = %message_id,
             trace_id = tracing::field::Empty,
             order_id = tracing::field::Empty,
@@ -51,7 +74,7 @@ where
                 .map_err(|e| MessageFailure::Permanent(e.to_string()))?;
             tracing::Span::current().record("order_id", tracing::field::display(event.order_id()));
             match AssertUnwindSafe(handler(event)).catch_unwind().await {
-                Ok(result) => result,
+                Ok(result) => result.map_err(MessageFailure::from),
                 Err(panic) => Err(MessageFailure::Permanent(format!(
                     "panicked: {}",
                     panic_message(&panic)

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use order_core::config::RelaySettings;
-use order_core::service::{self, Deps, MessageFailure};
+use order_core::service::{Deps, ServiceError};
 use order_core::store::outbox;
 use serde_json::json;
 use support::{ConnectionTrait, HOODIE, MUG, TEE, TestApp, spawn_app};
@@ -17,11 +17,15 @@ fn process(
     deps: &Deps,
 ) -> impl Fn(
     order_core::messages::Event,
-) -> std::pin::Pin<Box<dyn Future<Output = Result<(), MessageFailure>> + Send>> {
+) -> std::pin::Pin<Box<dyn Future<Output = Result<(), ServiceError>> + Send>> {
     let deps = deps.clone();
     move |e| {
         let deps = deps.clone();
-        Box::pin(async move { service::process_order(&deps, &e).await })
+        Box::pin(async move {
+            order_core::service::OrderService::new(deps.clone())
+                .process_order(&e)
+                .await
+        })
     }
 }
 
@@ -29,20 +33,25 @@ fn update(
     deps: &Deps,
 ) -> impl Fn(
     order_core::messages::Event,
-) -> std::pin::Pin<Box<dyn Future<Output = Result<(), MessageFailure>> + Send>> {
+) -> std::pin::Pin<Box<dyn Future<Output = Result<(), ServiceError>> + Send>> {
     let deps = deps.clone();
     move |e| {
         let deps = deps.clone();
-        Box::pin(async move { service::update_stock(&deps, &e).await })
+        Box::pin(async move {
+            order_core::service::OrderService::new(deps.clone())
+                .update_stock(&e)
+                .await
+        })
     }
 }
 
 async fn relay_now(deps: &Deps) -> outbox::PublishReport {
-    service::relay(
+    support::relay(
         deps,
         RelaySettings {
             min_age: Duration::ZERO,
             batch_size: 100,
+            ..Default::default()
         },
     )
     .await
@@ -107,7 +116,7 @@ async fn delivering_every_message_several_times_and_out_of_order_changes_nothing
     for _ in 0..3 {
         let event = support::sqs_event(&first, &app.orders_queue.arn);
         let response = order_core::sqs::handle_batch(
-            "orders",
+            order_core::topology::Queue::Orders,
             event,
             &tracing::Span::none(),
             process(&app.deps),
@@ -125,7 +134,7 @@ async fn delivering_every_message_several_times_and_out_of_order_changes_nothing
     for _ in 0..2 {
         let event = support::sqs_event(&second, &app.stock_queue.arn);
         let response = order_core::sqs::handle_batch(
-            "stock",
+            order_core::topology::Queue::Stock,
             event,
             &tracing::Span::none(),
             update(&app.deps),
@@ -134,7 +143,13 @@ async fn delivering_every_message_several_times_and_out_of_order_changes_nothing
         assert!(response.batch_item_failures.is_empty());
     }
     let late = support::sqs_event(&first, &app.orders_queue.arn);
-    order_core::sqs::handle_batch("orders", late, &tracing::Span::none(), process(&app.deps)).await;
+    order_core::sqs::handle_batch(
+        order_core::topology::Queue::Orders,
+        late,
+        &tracing::Span::none(),
+        process(&app.deps),
+    )
+    .await;
 
     assert_eq!(app.status(&a).await, "fulfilled");
     assert_eq!(app.status(&b).await, "fulfilled");
@@ -171,7 +186,11 @@ async fn a_hundred_concurrent_orders_for_ten_units_sell_exactly_ten() {
         let event = order_core::messages::Event::OrderCreated {
             order_id: order_core::domain::OrderId::parse(id).unwrap(),
         };
-        tokio::spawn(async move { service::process_order(&deps, &event).await })
+        tokio::spawn(async move {
+            order_core::service::OrderService::new(deps.clone())
+                .process_order(&event)
+                .await
+        })
     }))
     .await;
     app.drain().await;
@@ -255,11 +274,12 @@ async fn a_crash_between_commit_and_publish_is_healed_by_the_relay() {
     };
     assert!(app.receive(&app.orders_queue, 0).await.is_empty());
 
-    let young = service::relay(
+    let young = support::relay(
         &app.deps,
         RelaySettings {
             min_age: Duration::from_secs(3600),
             batch_size: 10,
+            ..Default::default()
         },
     )
     .await
@@ -288,11 +308,12 @@ async fn two_relays_running_at_once_never_send_a_row_twice() {
     let settings = RelaySettings {
         min_age: Duration::ZERO,
         batch_size: 5,
+        ..Default::default()
     };
 
     let (a, b) = tokio::join!(
-        service::relay(&app.deps, settings),
-        service::relay(&app.deps, settings)
+        support::relay(&app.deps, settings),
+        support::relay(&app.deps, settings)
     );
 
     assert_eq!(a.unwrap().published + b.unwrap().published, 25);
@@ -381,7 +402,9 @@ async fn a_panic_in_one_message_fails_only_that_message() {
                 if explode {
                     panic!("simulated bug");
                 }
-                service::process_order(&deps, &e).await
+                order_core::service::OrderService::new(deps.clone())
+                    .process_order(&e)
+                    .await
             }
         })
         .await;
@@ -413,7 +436,11 @@ async fn messages_that_meet_an_unavailable_database_fail_and_succeed_on_redelive
             } else {
                 healthy.clone()
             };
-            async move { service::process_order(&deps, &e).await }
+            async move {
+                order_core::service::OrderService::new(deps.clone())
+                    .process_order(&e)
+                    .await
+            }
         })
         .await;
     assert_eq!((handled, failed), (2, 1));

@@ -11,7 +11,6 @@ use opentelemetry::{KeyValue, global};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use order_core::config::RelaySettings;
-use order_core::service;
 use serde_json::json;
 use support::{ApiEvent, TEE, TestApp, spawn_app};
 use tracing_subscriber::layer::SubscriberExt;
@@ -89,7 +88,7 @@ fn descends_from(spans: &[SpanData], span: &SpanData, ancestor: SpanId) -> bool 
 async fn post(app: &TestApp, event: ApiEvent) -> support::Answer {
     let service = app.orders();
     support::answer(
-        order_core::http::serve(event.request(), true, "eu-west-1", |req| {
+        order_core::http::serve(event.request(), |req| {
             order_core::http::create_order(service, req)
         })
         .await,
@@ -103,10 +102,19 @@ async fn consume(app: &TestApp) {
         let messages = app.receive(&app.orders_queue, 30).await;
         let event = support::sqs_event(&messages, &app.orders_queue.arn);
         let deps = app.deps.clone();
-        let r = order_core::sqs::handle_batch("orders", event, &batch, |e| {
-            let deps = deps.clone();
-            async move { service::process_order(&deps, &e).await }
-        })
+        let r = order_core::sqs::handle_batch(
+            order_core::topology::Queue::Orders,
+            event,
+            &batch,
+            |e| {
+                let deps = deps.clone();
+                async move {
+                    order_core::service::OrderService::new(deps.clone())
+                        .process_order(&e)
+                        .await
+                }
+            },
+        )
         .await;
         assert!(r.batch_item_failures.is_empty());
         drop(batch);
@@ -114,11 +122,16 @@ async fn consume(app: &TestApp) {
         let messages = app.receive(&app.stock_queue, 30).await;
         let event = support::sqs_event(&messages, &app.stock_queue.arn);
         let deps = app.deps.clone();
-        let r = order_core::sqs::handle_batch("stock", event, &batch, |e| {
-            let deps = deps.clone();
-            async move { service::update_stock(&deps, &e).await }
-        })
-        .await;
+        let r =
+            order_core::sqs::handle_batch(order_core::topology::Queue::Stock, event, &batch, |e| {
+                let deps = deps.clone();
+                async move {
+                    order_core::service::OrderService::new(deps.clone())
+                        .update_stock(&e)
+                        .await
+                }
+            })
+            .await;
         assert!(r.batch_item_failures.is_empty());
     }
 }
@@ -241,7 +254,7 @@ async fn a_relay_published_order_stays_in_the_trace_of_its_http_request() {
         .body(&json!({"items": [{"product_id": TEE, "quantity": 1}]}).to_string());
     let service = order_core::service::OrderService { deps: offline };
     let answer = support::answer(
-        order_core::http::serve(event.request(), false, "eu-west-1", |req| {
+        order_core::http::serve(event.request(), |req| {
             order_core::http::create_order(service, req)
         })
         .await,
@@ -251,11 +264,12 @@ async fn a_relay_published_order_stays_in_the_trace_of_its_http_request() {
     let relay = tracing::info_span!("relay invocation");
     let report = {
         use tracing::Instrument;
-        service::relay(
+        support::relay(
             &app.deps,
             RelaySettings {
                 min_age: std::time::Duration::ZERO,
                 batch_size: 10,
+                ..Default::default()
             },
         )
         .instrument(relay.clone())

@@ -1,10 +1,14 @@
 //! Domain types and rules: no AWS, Lambda or database types in here.
 
+pub mod lifecycle;
 pub mod money;
 pub mod order;
+pub mod pricing;
 
+pub use lifecycle::{CancellationReason, OrderStatus, RejectionReason, UnknownStatus};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{
-    CustomerId, IdempotencyKey, NewOrder, NewOrderLine, OrderId, OrderStatus, ProductId, Quantity,
-    RejectionReason, ValidationError,
+    CustomerId, IdempotencyKey, NewOrder, NewOrderLine, Order, OrderId, OrderLine, ProductId,
+    Quantity, ValidationError,
 };
+pub use pricing::{LineQuote, PricingError, ProductQuote};

@@ -3,11 +3,13 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub use entity::orders::OrderStatus;
+use super::lifecycle::{CancellationReason, OrderStatus, RejectionReason};
+use super::money::Money;
 
 /// Lines an order may have.
 pub const MAX_LINES: usize = 50;
@@ -90,23 +92,27 @@ impl Quantity {
     }
 }
 
-/// Why process-order refused an order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RejectionReason {
-    OutOfStock,
-    UnknownProduct,
-    CurrencyMismatch,
+/// An order as stored: what the read use cases return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub id: OrderId,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLine>,
+    /// Set once priced (`confirmed` and after).
+    pub total: Option<Money>,
+    pub rejection_reason: Option<RejectionReason>,
+    pub cancellation_reason: Option<CancellationReason>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
-impl RejectionReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OutOfStock => "out_of_stock",
-            Self::UnknownProduct => "unknown_product",
-            Self::CurrencyMismatch => "currency_mismatch",
-        }
-    }
+/// One line of a stored order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderLine {
+    pub product_id: ProductId,
+    pub quantity: u32,
+    /// Captured when the order is priced; `None` while pending.
+    pub unit_price: Option<Money>,
 }
 
 /// A client's `Idempotency-Key`: 1..=255 visible ASCII characters.

@@ -4,6 +4,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::view::OrderView;
 use super::{ApiError, caller, json_response};
 use crate::domain::{IdempotencyKey, NewOrder, ValidationError};
 use crate::service::{Created, OrderService};
@@ -38,10 +39,11 @@ pub async fn create_order(service: OrderService, req: Request) -> Result<Respons
         .transpose()?;
     let order = parse_body(&req)?;
     let Created { order, replayed } = service.create(&customer, key.as_ref(), &order).await?;
-    tracing::Span::current().record("order_id", tracing::field::display(order.id));
-    let mut response = json_response(202, &order);
+    let id = order.id;
+    tracing::Span::current().record("order_id", tracing::field::display(id));
+    let mut response = json_response(202, &OrderView::from(order));
     let headers = response.headers_mut();
-    let location = format!("/orders/{}", order.id);
+    let location = format!("/orders/{id}");
     headers.insert(
         "location",
         location.parse().expect("uuid paths are valid headers"),

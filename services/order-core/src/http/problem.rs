@@ -3,8 +3,9 @@
 use lambda_http::{Body, Response, http::StatusCode};
 use serde_json::json;
 
-/// Base of every problem `type`; the slugs below are stable API.
-pub const PROBLEM_BASE: &str = "https://problems.orders.example/";
+pub use order_contract::PROBLEM_BASE;
+
+use crate::service::ServiceError;
 
 /// Everything an HTTP function can answer other than success. Internal details are logged, never returned.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +49,9 @@ pub enum ApiError {
     /// 404 `order-not-found`: no such order for this caller (another customer's order included).
     #[error("no order with this id")]
     OrderNotFound,
+    /// 409 `order-not-cancellable`: the order is already rejected or fulfilled.
+    #[error("the order is {0} and can no longer be cancelled")]
+    NotCancellable(crate::domain::OrderStatus),
     /// 404 `route-not-found`.
     #[error("no such resource")]
     RouteNotFound,
@@ -79,6 +83,7 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::OrderNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::NotCancellable(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -101,6 +106,7 @@ impl ApiError {
             Self::InvalidCursor => "invalid-cursor",
             Self::InvalidQuery(_) => "invalid-query-parameter",
             Self::OrderNotFound => "order-not-found",
+            Self::NotCancellable(_) => "order-not-cancellable",
             Self::RouteNotFound => "route-not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Unavailable(_) => "service-unavailable",
@@ -110,15 +116,6 @@ impl ApiError {
 
     fn title(&self) -> &'static str {
         self.status_code().canonical_reason().unwrap_or("Error")
-    }
-
-    /// Maps a store error: connectivity problems are 503, the rest 500.
-    pub fn from_db(err: sea_orm::DbErr) -> Self {
-        if crate::db::is_transient(&err) {
-            Self::Unavailable(err.into())
-        } else {
-            Self::Internal(err.into())
-        }
     }
 
     /// The problem document; server-side errors are logged here with their cause and answered generically.
@@ -149,6 +146,23 @@ impl ApiError {
         builder
             .body(Body::Text(body.to_string()))
             .expect("static headers are valid")
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::UnknownProducts(ids) => {
+                Self::UnknownProducts(ids.iter().map(ToString::to_string).collect())
+            }
+            ServiceError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            ServiceError::OrderNotFound => Self::OrderNotFound,
+            ServiceError::NotCancellable(status) => Self::NotCancellable(status),
+            ServiceError::Unavailable(e) => Self::Unavailable(e.into()),
+            e @ (ServiceError::UnexpectedMessage(_) | ServiceError::Internal(_)) => {
+                Self::Internal(e.into())
+            }
+        }
     }
 }
 

@@ -2,23 +2,16 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use lambda_http::{Body, Request, RequestExt, Response, http::Method};
-use serde::Serialize;
 
-use super::{ApiError, caller, json_response};
+use super::view::{OrderView, PageView};
+use super::{ApiError, caller, json_response, order_id_parameter};
 use crate::domain::{OrderId, OrderStatus};
 use crate::service::OrderService;
-use crate::store::OrderView;
 
 /// Page size when `limit` is absent.
 pub const DEFAULT_LIMIT: u64 = 20;
 /// Largest `limit`.
 pub const MAX_LIMIT: u64 = 100;
-
-#[derive(Serialize)]
-struct Page {
-    orders: Vec<OrderView>,
-    next_cursor: Option<String>,
-}
 
 /// Routes to one order (`{id}` path parameter present) or the list.
 pub async fn get_orders(service: OrderService, req: Request) -> Result<Response<Body>, ApiError> {
@@ -26,33 +19,21 @@ pub async fn get_orders(service: OrderService, req: Request) -> Result<Response<
         return Err(ApiError::MethodNotAllowed);
     }
     let customer = caller(&req)?;
-    let id = req
-        .path_parameters_ref()
-        .and_then(|p| p.first("id"))
-        .map(str::to_owned);
-    match id {
-        Some(raw) => {
-            let id = OrderId::parse(&raw).ok_or(ApiError::InvalidOrderId(raw))?;
-            tracing::Span::current().record("order_id", tracing::field::display(id));
-            let order = service
-                .get(&customer, id)
-                .await?
-                .ok_or(ApiError::OrderNotFound)?;
-            Ok(json_response(200, &order))
+    match order_id_parameter(&req)? {
+        Some(id) => {
+            let order = service.get(&customer, id).await?;
+            Ok(json_response(200, &OrderView::from(order)))
         }
         None if req.uri().path().trim_end_matches('/').ends_with("/orders") => {
             let query = ListQuery::parse(&req)?;
             let page = service
                 .list(&customer, query.status, query.after, query.limit)
                 .await?;
-            let next_cursor = page.next_after.map(encode_cursor);
-            Ok(json_response(
-                200,
-                &Page {
-                    orders: page.orders,
-                    next_cursor,
-                },
-            ))
+            let page = PageView {
+                orders: page.orders.into_iter().map(OrderView::from).collect(),
+                next_cursor: page.next_after.map(encode_cursor),
+            };
+            Ok(json_response(200, &page))
         }
         None => Err(ApiError::RouteNotFound),
     }
@@ -76,6 +57,11 @@ impl ListQuery {
             return Ok(query);
         };
         for (name, value) in params.iter() {
+            if params.all(name).is_some_and(|values| values.len() > 1) {
+                return Err(ApiError::InvalidQuery(format!(
+                    "`{name}` may appear only once"
+                )));
+            }
             match name {
                 "limit" => {
                     query.limit = value
@@ -86,7 +72,12 @@ impl ListQuery {
                             ApiError::InvalidQuery(format!("limit must be 1 to {MAX_LIMIT}"))
                         })?;
                 }
-                "status" => query.status = Some(parse_status(value)?),
+                "status" => {
+                    let status = value
+                        .parse::<OrderStatus>()
+                        .map_err(|e| ApiError::InvalidQuery(e.to_string()))?;
+                    query.status = Some(status);
+                }
                 "cursor" => query.after = Some(decode_cursor(value)?),
                 other => {
                     return Err(ApiError::InvalidQuery(format!(
@@ -97,21 +88,6 @@ impl ListQuery {
         }
         Ok(query)
     }
-}
-
-fn parse_status(raw: &str) -> Result<OrderStatus, ApiError> {
-    Ok(match raw {
-        "pending" => OrderStatus::Pending,
-        "confirmed" => OrderStatus::Confirmed,
-        "rejected" => OrderStatus::Rejected,
-        "fulfilled" => OrderStatus::Fulfilled,
-        "cancelled" => OrderStatus::Cancelled,
-        _ => {
-            return Err(ApiError::InvalidQuery(
-                "status must be one of pending, confirmed, rejected, fulfilled, cancelled".into(),
-            ));
-        }
-    })
 }
 
 const CURSOR_PREFIX: &str = "v1.";

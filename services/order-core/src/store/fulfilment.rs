@@ -1,10 +1,15 @@
-//! Reserving and committing stock for an order, each in one transaction, idempotent under redelivery.
+//! Moving an order through its lifecycle, each move in one transaction, idempotent under redelivery:
+//! reserve (pending → confirmed | rejected), commit (confirmed → fulfilled), cancel (pending | confirmed →
+//! cancelled, by the customer or by expiry).
 //!
-//! Both steps lock the order row first (two deliveries of one message serialize there, and the second sees the
-//! new status), then the products in ascending id order (two orders never wait on each other in a cycle).
+//! Every move locks the order row first (two deliveries, or a delivery and a cancel, serialize there and the
+//! later one sees the new status), then the order's products in ascending id order (two orders never wait on
+//! each other in a cycle). CHECK constraints (`0 <= stock_reserved <= stock_on_hand`) are the last line of
+//! defence.
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use entity::{order_line, orders, product_info};
 use sea_orm::{
     ActiveValue::Set,
@@ -14,9 +19,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::{Currency, Money, OrderId, OrderStatus, RejectionReason};
+use super::{outbox, status_from_db, status_to_db};
+use crate::domain::pricing::{self, LineQuote, ProductQuote};
+use crate::domain::{
+    CancellationReason, CustomerId, Money, Order, OrderId, OrderStatus, RejectionReason,
+};
 use crate::messages::{Event, TraceContext};
-use crate::store::outbox;
 
 /// What reserving did.
 #[derive(Debug, PartialEq, Eq)]
@@ -27,8 +35,8 @@ pub enum ReserveOutcome {
         outbox_id: Uuid,
     },
     Rejected(RejectionReason),
-    /// The order had already left `pending`: a duplicate delivery.
-    AlreadyProcessed(OrderStatus),
+    /// The order had already left `pending` (a duplicate delivery, or it was cancelled): nothing done.
+    AlreadyHandled(OrderStatus),
     /// No such order: the message can never succeed.
     OrderNotFound,
 }
@@ -45,22 +53,138 @@ pub struct LowStock {
 /// What committing did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum CommitOutcome {
+    /// `accepted_at` is when the order was created, for the accept → fulfilled latency.
     Fulfilled {
         low_stock: Vec<LowStock>,
+        accepted_at: DateTime<Utc>,
     },
-    /// The order is not `confirmed` (already fulfilled, or never confirmed): nothing to move.
-    NothingToDo(OrderStatus),
+    /// The order is not `confirmed` (already fulfilled, cancelled, or never confirmed): nothing done.
+    AlreadyHandled(OrderStatus),
     OrderNotFound,
+}
+
+/// What cancelling did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Cancelled now (`released` says whether a reservation was given back).
+    Cancelled { order: Order, released: bool },
+    /// It was cancelled before: the same order, unchanged.
+    AlreadyCancelled(Order),
+    /// Rejected or fulfilled: too late to cancel.
+    NotCancellable(OrderStatus),
+    /// No such order (for this customer, when one is given).
+    OrderNotFound,
+}
+
+/// Prices the order and reserves its stock, or rejects it; writes the queue 2 message on confirmation.
+#[tracing::instrument(name = "reserve stock", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "product_info"))]
+pub async fn reserve(
+    conn: &DatabaseConnection,
+    id: OrderId,
+    trace: &TraceContext,
+) -> Result<ReserveOutcome, DbErr> {
+    let txn = conn.begin().await?;
+    let Some(order) = lock_order(&txn, id, None).await? else {
+        return Ok(ReserveOutcome::OrderNotFound);
+    };
+    let status = status_from_db(order.status);
+    if status != OrderStatus::Pending {
+        return Ok(ReserveOutcome::AlreadyHandled(status));
+    }
+    let lines = lines_of(&txn, id).await?;
+    let products = lock_products(&txn, &lines).await?;
+    let outcome = match pricing::price(&quotes(&lines, &products)) {
+        Err(e) => {
+            let reason = e.rejection();
+            let mut row = transition(id, OrderStatus::Rejected);
+            row.rejection_reason = Set(Some(reason.as_str().to_owned()));
+            orders::Entity::update(row).exec(&txn).await?;
+            ReserveOutcome::Rejected(reason)
+        }
+        Ok(total) => {
+            adjust_stock(&txn, &lines, StockMove::Reserve).await?;
+            capture_prices(&txn, &lines, &products).await?;
+            let mut row = transition(id, OrderStatus::Confirmed);
+            row.total_minor = Set(Some(total.amount_minor));
+            row.currency = Set(Some(total.currency.to_string()));
+            orders::Entity::update(row).exec(&txn).await?;
+            let event = Event::OrderConfirmed { order_id: id };
+            let outbox_id = outbox::enqueue(&txn, &event, trace).await?;
+            ReserveOutcome::Confirmed { total, outbox_id }
+        }
+    };
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Moves the reserved quantities out of stock and marks the order `fulfilled`.
+#[tracing::instrument(name = "commit stock", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "product_info"))]
+pub async fn commit(conn: &DatabaseConnection, id: OrderId) -> Result<CommitOutcome, DbErr> {
+    let txn = conn.begin().await?;
+    let Some(order) = lock_order(&txn, id, None).await? else {
+        return Ok(CommitOutcome::OrderNotFound);
+    };
+    let status = status_from_db(order.status);
+    if status != OrderStatus::Confirmed {
+        return Ok(CommitOutcome::AlreadyHandled(status));
+    }
+    let lines = lines_of(&txn, id).await?;
+    lock_products(&txn, &lines).await?;
+    let updated = adjust_stock(&txn, &lines, StockMove::Commit).await?;
+    orders::Entity::update(transition(id, OrderStatus::Fulfilled))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(CommitOutcome::Fulfilled {
+        low_stock: updated.into_iter().filter_map(low_stock).collect(),
+        accepted_at: order.created_at.with_timezone(&Utc),
+    })
+}
+
+/// Cancels an open order and releases its reservation, if it has one. With `customer`, only that customer's
+/// order is found (another customer's order is as missing as an unknown one).
+#[tracing::instrument(name = "cancel order", skip_all, fields(order_id = %id, reason = reason.as_str(), db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "orders"))]
+pub async fn cancel(
+    conn: &DatabaseConnection,
+    id: OrderId,
+    customer: Option<&CustomerId>,
+    reason: CancellationReason,
+) -> Result<CancelOutcome, DbErr> {
+    let txn = conn.begin().await?;
+    let Some(order) = lock_order(&txn, id, customer).await? else {
+        return Ok(CancelOutcome::OrderNotFound);
+    };
+    let status = status_from_db(order.status);
+    if status == OrderStatus::Cancelled {
+        return Ok(CancelOutcome::AlreadyCancelled(read(&txn, order).await?));
+    }
+    if !status.can_become(OrderStatus::Cancelled) {
+        return Ok(CancelOutcome::NotCancellable(status));
+    }
+    let lines = lines_of(&txn, id).await?;
+    let released = status.holds_reservation();
+    if released {
+        lock_products(&txn, &lines).await?;
+        adjust_stock(&txn, &lines, StockMove::Release).await?;
+    }
+    let mut row = transition(id, OrderStatus::Cancelled);
+    row.cancellation_reason = Set(Some(reason.as_str().to_owned()));
+    let cancelled = orders::Entity::update(row).exec(&txn).await?;
+    let order = super::order_from_row(cancelled, lines);
+    txn.commit().await?;
+    Ok(CancelOutcome::Cancelled { order, released })
 }
 
 async fn lock_order(
     txn: &DatabaseTransaction,
     id: OrderId,
+    customer: Option<&CustomerId>,
 ) -> Result<Option<orders::Model>, DbErr> {
-    orders::Entity::find_by_id(id.0)
-        .lock_exclusive()
-        .one(txn)
-        .await
+    let mut query = orders::Entity::find_by_id(id.0);
+    if let Some(customer) = customer {
+        query = query.filter(orders::Column::CustomerId.eq(customer.as_str()));
+    }
+    query.lock_exclusive().one(txn).await
 }
 
 async fn lines_of(txn: &DatabaseTransaction, id: OrderId) -> Result<Vec<order_line::Model>, DbErr> {
@@ -69,6 +193,11 @@ async fn lines_of(txn: &DatabaseTransaction, id: OrderId) -> Result<Vec<order_li
         .order_by_asc(order_line::Column::LineNo)
         .all(txn)
         .await
+}
+
+async fn read(txn: &DatabaseTransaction, row: orders::Model) -> Result<Order, DbErr> {
+    let lines = lines_of(txn, OrderId(row.id)).await?;
+    Ok(super::order_from_row(row, lines))
 }
 
 /// Locks the products of `lines` in ascending id order.
@@ -88,157 +217,94 @@ async fn lock_products(
         .collect())
 }
 
-/// Prices the order and reserves its stock, or rejects it; writes the queue 2 message on confirmation.
-#[tracing::instrument(name = "reserve stock", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "product_info"))]
-pub async fn reserve(
-    conn: &DatabaseConnection,
-    id: OrderId,
-    trace: &TraceContext,
-) -> Result<ReserveOutcome, DbErr> {
-    let txn = conn.begin().await?;
-    let Some(order) = lock_order(&txn, id).await? else {
-        return Ok(ReserveOutcome::OrderNotFound);
-    };
-    if order.status != OrderStatus::Pending {
-        return Ok(ReserveOutcome::AlreadyProcessed(order.status));
-    }
-    let lines = lines_of(&txn, id).await?;
-    let products = lock_products(&txn, &lines).await?;
-    let outcome = match price(&lines, &products) {
-        Err(reason) => {
-            set_status(&txn, id, OrderStatus::Rejected, None, Some(reason)).await?;
-            ReserveOutcome::Rejected(reason)
-        }
-        Ok(total) => {
-            for line in &lines {
-                product_info::Entity::update_many()
-                    .col_expr(
-                        product_info::Column::StockReserved,
-                        Expr::col(product_info::Column::StockReserved).add(line.quantity),
-                    )
-                    .col_expr(product_info::Column::UpdatedAt, Expr::current_timestamp())
-                    .filter(product_info::Column::Id.eq(line.product_id))
-                    .exec(&txn)
-                    .await?;
-                order_line::Entity::update(order_line::ActiveModel {
-                    order_id: Set(line.order_id),
-                    line_no: Set(line.line_no),
-                    unit_price_minor: Set(Some(products[&line.product_id].price_minor)),
-                    ..Default::default()
-                })
-                .exec(&txn)
-                .await?;
-            }
-            set_status(&txn, id, OrderStatus::Confirmed, Some(total), None).await?;
-            let outbox_id =
-                outbox::enqueue(&txn, &Event::OrderConfirmed { order_id: id }, trace).await?;
-            ReserveOutcome::Confirmed { total, outbox_id }
-        }
-    };
-    txn.commit().await?;
-    Ok(outcome)
-}
-
-/// The order's total at current prices, or why it cannot be confirmed.
-fn price(
+fn quotes(
     lines: &[order_line::Model],
     products: &HashMap<Uuid, product_info::Model>,
-) -> Result<Money, RejectionReason> {
-    let mut total: Option<Money> = None;
-    let mut short = false;
-    for line in lines {
-        let product = products
-            .get(&line.product_id)
-            .ok_or(RejectionReason::UnknownProduct)?;
-        let currency =
-            Currency::parse(&product.currency).map_err(|_| RejectionReason::CurrencyMismatch)?;
-        let unit = Money::new(product.price_minor, currency)
-            .map_err(|_| RejectionReason::CurrencyMismatch)?;
-        let amount = unit
-            .times(line.quantity as u32)
-            .map_err(|_| RejectionReason::CurrencyMismatch)?;
-        total = Some(match total {
-            None => amount,
-            Some(t) => t
-                .plus(amount)
-                .map_err(|_| RejectionReason::CurrencyMismatch)?,
-        });
-        short |= product.stock_on_hand - product.stock_reserved < line.quantity;
-    }
-    if short {
-        return Err(RejectionReason::OutOfStock);
-    }
-    total.ok_or(RejectionReason::UnknownProduct)
+) -> Vec<LineQuote> {
+    lines
+        .iter()
+        .map(|line| LineQuote {
+            quantity: u32::try_from(line.quantity).unwrap_or(u32::MAX),
+            product: products.get(&line.product_id).map(|p| ProductQuote {
+                price_minor: p.price_minor,
+                currency: p.currency.clone(),
+                available: i64::from(p.stock_on_hand) - i64::from(p.stock_reserved),
+            }),
+        })
+        .collect()
 }
 
-async fn set_status(
+/// The three ways stock moves for an order's lines.
+#[derive(Clone, Copy)]
+enum StockMove {
+    /// reserved += quantity
+    Reserve,
+    /// on_hand -= quantity, reserved -= quantity
+    Commit,
+    /// reserved -= quantity
+    Release,
+}
+
+/// Applies `how` to every line's product; returns the updated products.
+async fn adjust_stock(
     txn: &DatabaseTransaction,
-    id: OrderId,
-    status: OrderStatus,
-    total: Option<Money>,
-    reason: Option<RejectionReason>,
+    lines: &[order_line::Model],
+    how: StockMove,
+) -> Result<Vec<product_info::Model>, DbErr> {
+    use product_info::Column::{StockOnHand, StockReserved, UpdatedAt};
+    let mut updated = Vec::with_capacity(lines.len());
+    for line in lines {
+        let q = line.quantity;
+        let mut update = product_info::Entity::update_many()
+            .col_expr(UpdatedAt, Expr::current_timestamp())
+            .filter(product_info::Column::Id.eq(line.product_id));
+        update = match how {
+            StockMove::Reserve => update.col_expr(StockReserved, Expr::col(StockReserved).add(q)),
+            StockMove::Release => update.col_expr(StockReserved, Expr::col(StockReserved).sub(q)),
+            StockMove::Commit => update
+                .col_expr(StockOnHand, Expr::col(StockOnHand).sub(q))
+                .col_expr(StockReserved, Expr::col(StockReserved).sub(q)),
+        };
+        updated.extend(update.exec_with_returning(txn).await?);
+    }
+    Ok(updated)
+}
+
+/// Records the unit price each line was confirmed at.
+async fn capture_prices(
+    txn: &DatabaseTransaction,
+    lines: &[order_line::Model],
+    products: &HashMap<Uuid, product_info::Model>,
 ) -> Result<(), DbErr> {
-    orders::Entity::update(orders::ActiveModel {
-        id: Set(id.0),
-        status: Set(status),
-        total_minor: Set(total.map(|t| t.amount_minor)),
-        currency: Set(total.map(|t| t.currency.to_string())),
-        rejection_reason: Set(reason.map(|r| r.as_str().to_owned())),
-        updated_at: Set(chrono::Utc::now().into()),
-        ..Default::default()
-    })
-    .exec(txn)
-    .await?;
+    for line in lines {
+        order_line::Entity::update(order_line::ActiveModel {
+            order_id: Set(line.order_id),
+            line_no: Set(line.line_no),
+            unit_price_minor: Set(products.get(&line.product_id).map(|p| p.price_minor)),
+            ..Default::default()
+        })
+        .exec(txn)
+        .await?;
+    }
     Ok(())
 }
 
-/// Moves the reserved quantities out of stock and marks the order `fulfilled`.
-#[tracing::instrument(name = "commit stock", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "product_info"))]
-pub async fn commit(conn: &DatabaseConnection, id: OrderId) -> Result<CommitOutcome, DbErr> {
-    let txn = conn.begin().await?;
-    let Some(order) = lock_order(&txn, id).await? else {
-        return Ok(CommitOutcome::OrderNotFound);
-    };
-    if order.status != OrderStatus::Confirmed {
-        return Ok(CommitOutcome::NothingToDo(order.status));
-    }
-    let lines = lines_of(&txn, id).await?;
-    lock_products(&txn, &lines).await?;
-    let mut low_stock = Vec::new();
-    for line in &lines {
-        let updated = product_info::Entity::update_many()
-            .col_expr(
-                product_info::Column::StockOnHand,
-                Expr::col(product_info::Column::StockOnHand).sub(line.quantity),
-            )
-            .col_expr(
-                product_info::Column::StockReserved,
-                Expr::col(product_info::Column::StockReserved).sub(line.quantity),
-            )
-            .col_expr(product_info::Column::UpdatedAt, Expr::current_timestamp())
-            .filter(product_info::Column::Id.eq(line.product_id))
-            .exec_with_returning(&txn)
-            .await?;
-        for p in updated {
-            let available = p.stock_on_hand - p.stock_reserved;
-            if available < p.low_stock_threshold {
-                low_stock.push(LowStock {
-                    product_id: p.id,
-                    sku: p.sku,
-                    available,
-                    threshold: p.low_stock_threshold,
-                });
-            }
-        }
-    }
-    orders::Entity::update(orders::ActiveModel {
+/// The row update that moves order `id` to `status` (the caller checked the move is allowed).
+fn transition(id: OrderId, status: OrderStatus) -> orders::ActiveModel {
+    orders::ActiveModel {
         id: Set(id.0),
-        status: Set(OrderStatus::Fulfilled),
-        updated_at: Set(chrono::Utc::now().into()),
+        status: Set(status_to_db(status)),
+        updated_at: Set(Utc::now().into()),
         ..Default::default()
+    }
+}
+
+fn low_stock(p: product_info::Model) -> Option<LowStock> {
+    let available = p.stock_on_hand - p.stock_reserved;
+    (available < p.low_stock_threshold).then_some(LowStock {
+        product_id: p.id,
+        sku: p.sku,
+        available,
+        threshold: p.low_stock_threshold,
     })
-    .exec(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(CommitOutcome::Fulfilled { low_stock })
 }

@@ -2,73 +2,26 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use entity::{order_line, orders, product_info};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
 };
-use serde::Serialize;
 use uuid::Uuid;
 
-use crate::domain::{
-    Currency, CustomerId, IdempotencyKey, Money, NewOrder, OrderId, OrderStatus, ProductId,
-};
+use super::status_to_db;
+use crate::domain::{CustomerId, IdempotencyKey, NewOrder, Order, OrderId, OrderStatus, ProductId};
 use crate::messages::{Event, TraceContext};
 use crate::store::outbox;
-
-/// One line as the API shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OrderLineView {
-    pub product_id: ProductId,
-    pub quantity: i32,
-    /// Captured when the order is priced; `null` while pending.
-    pub unit_price: Option<Money>,
-}
-
-/// An order as the API shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OrderView {
-    pub id: OrderId,
-    pub status: Status,
-    pub items: Vec<OrderLineView>,
-    pub total: Option<Money>,
-    pub rejection_reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// Serialized status (`pending`, …).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Pending,
-    Confirmed,
-    Rejected,
-    Fulfilled,
-    Cancelled,
-}
-
-impl From<OrderStatus> for Status {
-    fn from(s: OrderStatus) -> Self {
-        match s {
-            OrderStatus::Pending => Self::Pending,
-            OrderStatus::Confirmed => Self::Confirmed,
-            OrderStatus::Rejected => Self::Rejected,
-            OrderStatus::Fulfilled => Self::Fulfilled,
-            OrderStatus::Cancelled => Self::Cancelled,
-        }
-    }
-}
 
 /// What `create` did.
 #[derive(Debug)]
 pub enum CreateOutcome {
     /// A new order; `outbox_id` is the message announcing it, still to be published.
-    Created { order: OrderView, outbox_id: Uuid },
+    Created { order: Order, outbox_id: Uuid },
     /// The same key and the same request were seen before: the original order.
-    Replayed(OrderView),
+    Replayed(Order),
     /// The key was used before for a different request.
     KeyReused,
     /// Some products are not in the catalogue.
@@ -78,7 +31,7 @@ pub enum CreateOutcome {
 /// A page of orders, newest first.
 #[derive(Debug)]
 pub struct OrderPage {
-    pub orders: Vec<OrderView>,
+    pub orders: Vec<Order>,
     /// The last order's id when more may follow.
     pub next_after: Option<OrderId>,
 }
@@ -86,7 +39,7 @@ pub struct OrderPage {
 const IDEMPOTENCY_CONSTRAINT: &str = "orders_customer_idempotency_key";
 
 /// Stores a pending order, its lines and its `OrderCreated` outbox row in one transaction.
-#[tracing::instrument(name = "INSERT orders", skip_all, fields(customer_id = customer.as_str(), db.system = "postgresql", db.operation.name = "INSERT", db.collection.name = "orders"))]
+#[tracing::instrument(name = "INSERT orders", skip_all, fields(db.system = "postgresql", db.operation.name = "INSERT", db.collection.name = "orders"))]
 pub async fn create(
     conn: &DatabaseConnection,
     customer: &CustomerId,
@@ -170,10 +123,11 @@ async fn insert(
     let row = orders::Entity::insert(orders::ActiveModel {
         id: Set(id.0),
         customer_id: Set(customer.as_str().to_owned()),
-        status: Set(OrderStatus::Pending),
+        status: Set(status_to_db(OrderStatus::Pending)),
         total_minor: Set(None),
         currency: Set(None),
         rejection_reason: Set(None),
+        cancellation_reason: Set(None),
         idempotency_key: Set(key.map(|k| k.as_str().to_owned())),
         request_hash: Set(fingerprint.to_owned()),
         created_at: NotSet,
@@ -209,7 +163,7 @@ pub async fn get(
     conn: &DatabaseConnection,
     customer: &CustomerId,
     id: OrderId,
-) -> Result<Option<OrderView>, DbErr> {
+) -> Result<Option<Order>, DbErr> {
     let row = orders::Entity::find_by_id(id.0)
         .filter(orders::Column::CustomerId.eq(customer.as_str()))
         .one(conn)
@@ -218,7 +172,7 @@ pub async fn get(
 }
 
 /// One page of the customer's orders, newest first, strictly older than `after`.
-#[tracing::instrument(name = "SELECT orders", skip_all, fields(customer_id = customer.as_str(), limit, db.system = "postgresql", db.operation.name = "SELECT", db.collection.name = "orders"))]
+#[tracing::instrument(name = "SELECT orders", skip_all, fields(limit, db.system = "postgresql", db.operation.name = "SELECT", db.collection.name = "orders"))]
 pub async fn list(
     conn: &DatabaseConnection,
     customer: &CustomerId,
@@ -231,7 +185,7 @@ pub async fn list(
         .order_by_desc(orders::Column::Id)
         .limit(limit + 1);
     if let Some(status) = status {
-        query = query.filter(orders::Column::Status.eq(status));
+        query = query.filter(orders::Column::Status.eq(status_to_db(status)));
     }
     if let Some(after) = after {
         query = query.filter(orders::Column::Id.lt(after.0));
@@ -248,7 +202,7 @@ pub async fn list(
 async fn with_lines<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<orders::Model>,
-) -> Result<Vec<OrderView>, DbErr> {
+) -> Result<Vec<Order>, DbErr> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -266,30 +220,8 @@ async fn with_lines<C: ConnectionTrait>(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let currency = row
-                .currency
-                .as_deref()
-                .and_then(|c| Currency::parse(c).ok());
-            let money =
-                |minor: Option<i64>| minor.zip(currency).and_then(|(m, c)| Money::new(m, c).ok());
-            OrderView {
-                id: OrderId(row.id),
-                status: row.status.into(),
-                items: lines
-                    .remove(&row.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|l| OrderLineView {
-                        product_id: ProductId(l.product_id),
-                        quantity: l.quantity,
-                        unit_price: money(l.unit_price_minor),
-                    })
-                    .collect(),
-                total: money(row.total_minor),
-                rejection_reason: row.rejection_reason,
-                created_at: row.created_at.with_timezone(&Utc),
-                updated_at: row.updated_at.with_timezone(&Utc),
-            }
+            let own_lines = lines.remove(&row.id).unwrap_or_default();
+            super::order_from_row(row, own_lines)
         })
         .collect())
 }

@@ -11,15 +11,16 @@ use std::time::Duration;
 use entity::outbox;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
     sea_query::{Expr, ExprTrait, LockBehavior, LockType},
 };
 use uuid::Uuid;
 
-use crate::messages::{Destination, Event, TraceContext};
+use crate::messages::{Event, TraceContext};
 use crate::publisher::{MessageSender, OutgoingMessage};
 use crate::telemetry;
+use crate::topology::Queue;
 
 /// Writes `event` to the outbox inside the caller's transaction.
 pub async fn enqueue<C: ConnectionTrait>(
@@ -30,7 +31,7 @@ pub async fn enqueue<C: ConnectionTrait>(
     let id = Uuid::now_v7();
     outbox::Entity::insert(outbox::ActiveModel {
         id: Set(id),
-        destination: Set(event.destination().as_str().to_owned()),
+        destination: Set(event.queue().name().to_owned()),
         payload: Set(event.to_json()),
         trace_context: Set(serde_json::to_value(trace).unwrap_or_default()),
         created_at: NotSet,
@@ -58,25 +59,43 @@ pub struct PublishReport {
     pub failed: usize,
 }
 
-/// Queue URL per destination; a publisher only takes rows whose destination it knows.
-pub type Routes = HashMap<Destination, String>;
+/// Queue URL per queue; a publisher only takes rows for the queues it knows.
+pub type QueueUrls = HashMap<Queue, String>;
 
-/// Claims the selected unpublished rows, sends them and marks those SQS accepted.
+/// Claims the selected unpublished rows, sends them and marks those SQS accepted, in one transaction.
 #[tracing::instrument(name = "outbox publish", skip_all, fields(selection = ?selection, db.system = "postgresql", db.operation.name = "SELECT FOR UPDATE SKIP LOCKED", db.collection.name = "outbox"))]
 pub async fn publish(
     conn: &DatabaseConnection,
     sender: &dyn MessageSender,
-    routes: &Routes,
+    queues: &QueueUrls,
     selection: Selection,
 ) -> Result<PublishReport, DbErr> {
-    let destinations: Vec<&str> = routes.keys().map(|d| d.as_str()).collect();
     let txn = conn.begin().await?;
-    let mut query = outbox::Entity::find()
+    let rows = claim(&txn, queues, selection).await?;
+    let claimed = rows.iter().map(Claimed::new).collect::<Vec<_>>();
+    let (sent, failed) = send(sender, queues, &claimed).await;
+    mark(&txn, &sent, true).await?;
+    mark(&txn, &failed, false).await?;
+    txn.commit().await?;
+    Ok(PublishReport {
+        published: sent.len(),
+        failed: failed.len(),
+    })
+}
+
+/// Locks the selected unpublished rows for this transaction; rows another publisher holds are skipped.
+async fn claim(
+    txn: &DatabaseTransaction,
+    queues: &QueueUrls,
+    selection: Selection,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let destinations: Vec<&str> = queues.keys().map(|q| q.name()).collect();
+    let query = outbox::Entity::find()
         .filter(outbox::Column::PublishedAt.is_null())
         .filter(outbox::Column::Destination.is_in(destinations))
         .order_by_asc(outbox::Column::CreatedAt)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    query = match selection {
+    let query = match selection {
         Selection::Ids(ids) => query.filter(outbox::Column::Id.is_in(ids)),
         Selection::Due { min_age, limit } => query
             .filter(Expr::cust_with_values(
@@ -85,13 +104,19 @@ pub async fn publish(
             ))
             .limit(limit),
     };
-    let rows = query.all(&txn).await?;
-    let mut report = PublishReport::default();
-    let mut by_destination: HashMap<&str, Vec<OutgoingMessage>> = HashMap::new();
-    // One producer span per message, a child of the transaction that wrote the row: a relay-published message
-    // stays in the original request's trace, and the relay shows up in it.
-    let mut producer_spans = Vec::with_capacity(rows.len());
-    for row in &rows {
+    query.all(txn).await
+}
+
+/// A claimed row ready to send, with its producer span: a child of the transaction that wrote the row, so a
+/// relay-published message stays in the original request's trace and the relay shows up in it.
+struct Claimed {
+    queue: Option<Queue>,
+    message: OutgoingMessage,
+    _span: tracing::Span,
+}
+
+impl Claimed {
+    fn new(row: &outbox::Model) -> Self {
         let span = tracing::info_span!(
             "publish",
             otel.name = format!("{} publish", row.destination),
@@ -100,70 +125,77 @@ pub async fn publish(
             messaging.operation.type = "send",
             messaging.destination.name = row.destination.as_str(),
             outbox_id = %row.id,
+            order_id = tracing::field::Empty,
             trace_id = tracing::field::Empty,
         );
+        if let Some(order_id) = row.payload.get("order_id").and_then(|v| v.as_str()) {
+            span.record("order_id", order_id);
+        }
         let written_by: TraceContext =
             serde_json::from_value(row.trace_context.clone()).unwrap_or_default();
         telemetry::adopt(&span, telemetry::extract(&written_by));
-        by_destination
-            .entry(row.destination.as_str())
-            .or_default()
-            .push(OutgoingMessage {
-                id: row.id,
-                body: row.payload.to_string(),
-                trace: telemetry::span_trace_context(&span),
-            });
-        producer_spans.push(span);
+        let message = OutgoingMessage {
+            id: row.id,
+            body: row.payload.to_string(),
+            trace: telemetry::span_trace_context(&span),
+        };
+        Self {
+            queue: Queue::parse(&row.destination),
+            message,
+            _span: span,
+        }
     }
-    let mut sent = Vec::new();
-    let mut failed = Vec::new();
-    for (destination, messages) in by_destination {
-        let url = Destination::parse(destination).and_then(|d| routes.get(&d));
-        let Some(url) = url else { continue };
+}
+
+/// Sends the claimed rows in batches of ten per queue; returns the ids SQS accepted and the ids it did not.
+async fn send(
+    sender: &dyn MessageSender,
+    queues: &QueueUrls,
+    claimed: &[Claimed],
+) -> (Vec<Uuid>, Vec<Uuid>) {
+    let mut by_queue: HashMap<Queue, Vec<OutgoingMessage>> = HashMap::new();
+    for c in claimed {
+        if let Some(queue) = c.queue {
+            by_queue.entry(queue).or_default().push(c.message.clone());
+        }
+    }
+    let (mut sent, mut failed) = (Vec::new(), Vec::new());
+    for (queue, messages) in by_queue {
+        let Some(url) = queues.get(&queue) else {
+            continue;
+        };
         for chunk in messages.chunks(10) {
-            match sender.send_batch(url, chunk).await {
-                Ok(results) => {
-                    for (message, ok) in chunk.iter().zip(results) {
-                        if ok {
-                            sent.push(message.id)
-                        } else {
-                            failed.push(message.id)
-                        }
-                    }
-                }
+            let accepted = match sender.send_batch(url, chunk).await {
+                Ok(accepted) => accepted,
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), queue = url, "publishing to SQS failed; the outbox keeps the messages");
-                    failed.extend(chunk.iter().map(|m| m.id));
+                    vec![false; chunk.len()]
                 }
+            };
+            for (message, ok) in chunk.iter().zip(accepted) {
+                if ok { &mut sent } else { &mut failed }.push(message.id);
             }
         }
     }
-    if !sent.is_empty() {
-        report.published = sent.len();
-        outbox::Entity::update_many()
-            .col_expr(outbox::Column::PublishedAt, Expr::current_timestamp())
-            .col_expr(
-                outbox::Column::Attempts,
-                Expr::col(outbox::Column::Attempts).add(1),
-            )
-            .filter(outbox::Column::Id.is_in(sent))
-            .exec(&txn)
-            .await?;
+    (sent, failed)
+}
+
+/// Counts an attempt on each row, and marks the sent ones published.
+async fn mark(txn: &DatabaseTransaction, ids: &[Uuid], published: bool) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
     }
-    if !failed.is_empty() {
-        report.failed = failed.len();
-        outbox::Entity::update_many()
-            .col_expr(
-                outbox::Column::Attempts,
-                Expr::col(outbox::Column::Attempts).add(1),
-            )
-            .filter(outbox::Column::Id.is_in(failed))
-            .exec(&txn)
-            .await?;
+    let mut update = outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .filter(outbox::Column::Id.is_in(ids.to_vec()));
+    if published {
+        update = update.col_expr(outbox::Column::PublishedAt, Expr::current_timestamp());
     }
-    txn.commit().await?;
-    drop(producer_spans);
-    Ok(report)
+    update.exec(txn).await?;
+    Ok(())
 }
 
 /// Rows still waiting to be published (monitoring and tests).

@@ -6,6 +6,7 @@
 //! still flow through messages and logs.
 
 mod json_log;
+pub mod metrics;
 
 use std::collections::HashMap;
 

@@ -9,10 +9,12 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::{Body, Request, Response};
 use migration::{Migrator, MigratorTrait};
 use order_core::config::DbSettings;
+use order_core::config::RelaySettings;
 use order_core::db::Db;
-use order_core::messages::Destination;
 use order_core::publisher::SqsSender;
-use order_core::service::{Deps, MessageFailure, OrderService, routes};
+use order_core::service::{Deps, OrderService, ServiceError};
+use order_core::store::outbox::PublishReport;
+use order_core::topology::Queue;
 pub use sea_orm::ConnectionTrait;
 use sea_orm::{Database, DatabaseConnection};
 use serde_json::{Value, json};
@@ -56,6 +58,25 @@ pub struct TestQueue {
     pub url: String,
     pub arn: String,
     pub dlq_url: String,
+}
+
+impl TestQueue {
+    /// Which pipeline queue this stands for (the test queues are named `<prefix>-orders` / `<prefix>-stock`).
+    pub fn kind(&self) -> Queue {
+        if self.url.contains("-stock") {
+            Queue::Stock
+        } else {
+            Queue::Orders
+        }
+    }
+}
+
+/// One relay run's publishing report, as the scheduled function runs it.
+pub async fn relay(deps: &Deps, settings: RelaySettings) -> Result<PublishReport, ServiceError> {
+    Ok(OrderService::new(deps.clone())
+        .relay(settings)
+        .await?
+        .publish)
 }
 
 /// Products every test database starts with.
@@ -147,10 +168,13 @@ async fn deps_with_timeout(
     Deps {
         db: Db::connect(settings, None).await.expect("pool"),
         sender: Arc::new(SqsSender::new(sqs.clone())),
-        routes: routes([
-            (Destination::Orders, orders.url.clone()),
-            (Destination::Stock, stock.url.clone()),
-        ]),
+        queues: Arc::new(
+            [
+                (Queue::Orders, orders.url.clone()),
+                (Queue::Stock, stock.url.clone()),
+            ]
+            .into(),
+        ),
     }
 }
 
@@ -235,7 +259,7 @@ impl TestApp {
     pub async fn pump<F, Fut>(&self, queue: &TestQueue, handler: F) -> (usize, usize)
     where
         F: Fn(order_core::messages::Event) -> Fut,
-        Fut: Future<Output = Result<(), MessageFailure>>,
+        Fut: Future<Output = Result<(), ServiceError>>,
     {
         let messages = self.receive(queue, 30).await;
         self.deliver(queue, messages, handler).await
@@ -250,14 +274,15 @@ impl TestApp {
     ) -> (usize, usize)
     where
         F: Fn(order_core::messages::Event) -> Fut,
-        Fut: Future<Output = Result<(), MessageFailure>>,
+        Fut: Future<Output = Result<(), ServiceError>>,
     {
         if messages.is_empty() {
             return (0, 0);
         }
         let event = sqs_event(&messages, &queue.arn);
         let response =
-            order_core::sqs::handle_batch("test", event, &tracing::Span::none(), handler).await;
+            order_core::sqs::handle_batch(queue.kind(), event, &tracing::Span::none(), handler)
+                .await;
         let failed: Vec<String> = response
             .batch_item_failures
             .iter()
@@ -284,13 +309,21 @@ impl TestApp {
             let (a, fa) = self
                 .pump(&self.orders_queue, |e| {
                     let deps = deps.clone();
-                    async move { order_core::service::process_order(&deps, &e).await }
+                    async move {
+                        order_core::service::OrderService::new(deps.clone())
+                            .process_order(&e)
+                            .await
+                    }
                 })
                 .await;
             let (b, fb) = self
                 .pump(&self.stock_queue, |e| {
                     let deps = deps.clone();
-                    async move { order_core::service::update_stock(&deps, &e).await }
+                    async move {
+                        order_core::service::OrderService::new(deps.clone())
+                            .update_stock(&e)
+                            .await
+                    }
                 })
                 .await;
             assert_eq!(fa + fb, 0, "no message should fail while draining");

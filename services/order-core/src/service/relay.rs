@@ -1,0 +1,110 @@
+//! outbox-relay's scheduled run: publish what the writers could not, expire orders that stalled, and measure
+//! the two stall gauges.
+
+use crate::config::RelaySettings;
+use crate::domain::CancellationReason;
+use crate::store::maintenance::{self, StallGauges};
+use crate::store::outbox::{self, PublishReport, Selection};
+use crate::store::{self, CancelOutcome};
+use crate::telemetry::metrics;
+
+use super::{OrderService, ServiceError};
+
+/// Batches one relay invocation publishes at most.
+pub const MAX_RELAY_PASSES: usize = 50;
+/// Orders one relay invocation expires at most (the next run continues).
+pub const MAX_EXPIRIES: u64 = 500;
+
+/// What one scheduled run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RelayReport {
+    pub publish: PublishReport,
+    pub expired: usize,
+    pub gauges: StallGauges,
+}
+
+impl OrderService {
+    /// The relay's whole run. Messages it could not publish are in the report (`publish.failed`); the scheduled
+    /// edge turns them into an invocation error so Lambda's `Errors` alarm fires too.
+    #[tracing::instrument(skip_all)]
+    pub async fn relay(&self, settings: RelaySettings) -> Result<RelayReport, ServiceError> {
+        let publish = self.publish_due(settings).await?;
+        let expired = self.expire(settings).await?;
+        let gauges = self
+            .deps
+            .db
+            .run(|conn| async move { maintenance::stall_gauges(&conn, settings.stall_after).await })
+            .await?;
+        metrics::seconds(
+            metrics::OUTBOX_OLDEST_AGE,
+            gauges.oldest_unpublished_seconds,
+        );
+        metrics::count(metrics::STALLED_ORDERS, gauges.stalled_orders as usize);
+        let report = RelayReport {
+            publish,
+            expired,
+            gauges,
+        };
+        tracing::info!(?report, "relay run done");
+        Ok(report)
+    }
+
+    /// Publishes due outbox rows in bounded passes until none is left or SQS refuses.
+    async fn publish_due(&self, settings: RelaySettings) -> Result<PublishReport, ServiceError> {
+        let deps = &self.deps;
+        let mut total = PublishReport::default();
+        for _ in 0..MAX_RELAY_PASSES {
+            let selection = Selection::Due {
+                min_age: settings.min_age,
+                limit: settings.batch_size,
+            };
+            let report = deps
+                .db
+                .run(|conn| {
+                    let selection = selection.clone();
+                    async move {
+                        outbox::publish(&conn, deps.sender.as_ref(), &deps.queues, selection).await
+                    }
+                })
+                .await?;
+            total.published += report.published;
+            total.failed += report.failed;
+            if report.published == 0 || report.failed > 0 {
+                break;
+            }
+        }
+        metrics::count_with(
+            metrics::MESSAGES_PUBLISHED,
+            "Path",
+            "relay",
+            total.published,
+        );
+        metrics::count(metrics::RELAY_FAILURES, total.failed);
+        Ok(total)
+    }
+
+    /// Cancels orders still open after `ORDER_EXPIRY_MINUTES` and releases their stock, each in its own
+    /// transaction (the same locks as the consumers, so a racing delivery simply finds it cancelled).
+    async fn expire(&self, settings: RelaySettings) -> Result<usize, ServiceError> {
+        let db = &self.deps.db;
+        let due = db
+            .run(|conn| async move {
+                maintenance::open_orders_older_than(&conn, settings.expire_after, MAX_EXPIRIES)
+                    .await
+            })
+            .await?;
+        let mut expired = 0;
+        for id in due {
+            let reason = CancellationReason::Expired;
+            let outcome = db
+                .run(|conn| async move { store::fulfilment::cancel(&conn, id, None, reason).await })
+                .await?;
+            if let CancelOutcome::Cancelled { released, .. } = outcome {
+                tracing::warn!(order_id = %id, released, "order expired");
+                expired += 1;
+            }
+        }
+        metrics::count_with(metrics::ORDERS_CANCELLED, "Reason", "expired", expired);
+        Ok(expired)
+    }
+}

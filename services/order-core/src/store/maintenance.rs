@@ -1,0 +1,88 @@
+//! What the relay's scheduled run reads besides the outbox: orders to expire, and the two stall gauges.
+
+use std::time::Duration;
+
+use entity::{orders, outbox};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityName, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
+};
+use uuid::Uuid;
+
+use super::status_to_db;
+use crate::domain::{OrderId, OrderStatus};
+
+/// Open (`pending`/`confirmed`) orders created more than `older_than` ago, oldest first, at most `limit`.
+pub async fn open_orders_older_than(
+    conn: &DatabaseConnection,
+    older_than: Duration,
+    limit: u64,
+) -> Result<Vec<OrderId>, DbErr> {
+    let open = [OrderStatus::Pending, OrderStatus::Confirmed].map(status_to_db);
+    Ok(orders::Entity::find()
+        .select_only()
+        .column(orders::Column::Id)
+        .filter(orders::Column::Status.is_in(open))
+        .filter(created_before(older_than))
+        .order_by_asc(orders::Column::CreatedAt)
+        .limit(limit)
+        .into_tuple::<Uuid>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(OrderId)
+        .collect())
+}
+
+/// The gauges the stall alarms watch.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StallGauges {
+    /// Age of the oldest unpublished outbox row, 0 when the outbox is drained.
+    pub oldest_unpublished_seconds: f64,
+    /// Orders still `pending`/`confirmed` after the stall threshold.
+    pub stalled_orders: u64,
+}
+
+#[derive(FromQueryResult)]
+struct GaugeRow {
+    oldest: Option<f64>,
+    stalled: i64,
+}
+
+/// Reads both gauges in one round trip; both scans use partial indexes on the open rows.
+pub async fn stall_gauges(
+    conn: &DatabaseConnection,
+    stall_after: Duration,
+) -> Result<StallGauges, DbErr> {
+    let sql = format!(
+        "SELECT \
+           (SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 FROM {outbox} WHERE published_at IS NULL) AS oldest, \
+           (SELECT count(*) FROM {orders} WHERE status IN ('pending', 'confirmed') \
+              AND created_at < now() - make_interval(secs => $1)) AS stalled",
+        outbox = outbox::Entity.table_name(),
+        orders = orders::Entity.table_name(),
+    );
+    let stmt = Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        [stall_after.as_secs_f64().into()],
+    );
+    let row = GaugeRow::find_by_statement(stmt)
+        .one(conn)
+        .await?
+        .unwrap_or(GaugeRow {
+            oldest: None,
+            stalled: 0,
+        });
+    Ok(StallGauges {
+        oldest_unpublished_seconds: row.oldest.unwrap_or(0.0).max(0.0),
+        stalled_orders: u64::try_from(row.stalled).unwrap_or(0),
+    })
+}
+
+fn created_before(age: Duration) -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::Expr::cust_with_values(
+        "created_at < now() - make_interval(secs => $1)",
+        [age.as_secs_f64()],
+    )
+}
