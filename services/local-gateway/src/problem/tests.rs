@@ -64,6 +64,22 @@ fn every_gateway_response_answers_what_terraform_configures_for_it() {
 }
 
 #[test]
+fn terraforms_problem_type_base_is_the_gateways() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../infra/modules/openapi/variables.tf"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let block = &text[text
+        .find("variable \"problem_type_base_url\"")
+        .expect("the variable")..];
+    let default = block.split("default").nth(1).expect("a default");
+    let value = default.split('"').nth(1).expect("a quoted default");
+
+    assert_eq!(value, PROBLEM_BASE);
+}
+
+#[test]
 fn the_issues_gateway_responses_are_all_in_the_table() {
     let required = [
         "DEFAULT_4XX",
