@@ -492,3 +492,20 @@ async fn an_unreachable_database_is_a_503_problem_not_a_panic() {
     assert_eq!(answer.status, 503);
     assert_eq!(problem_type(&answer.json), "service-unavailable");
 }
+
+#[tokio::test]
+async fn a_repeated_single_valued_query_parameter_is_a_400_not_a_silent_pick() {
+    let app = spawn_app().await;
+    for (name, values) in [("status", ["pending", "fulfilled"]), ("limit", ["5", "5"])] {
+        let answer = app
+            .get(
+                ApiEvent::new("GET", "/orders", "/orders")
+                    .by(ALICE)
+                    .repeated_query(name, &values),
+            )
+            .await;
+
+        assert_eq!(answer.status, 400, "{name}: {}", answer.json);
+        assert_eq!(problem_type(&answer.json), "invalid-query-parameter");
+    }
+}

@@ -363,6 +363,51 @@ impl TestApp {
         (on_hand, reserved)
     }
 
+    /// Receives what SQS moved to `queue`'s DLQ (visibility 0).
+    pub async fn receive_dlq(&self, queue: &TestQueue) -> Vec<aws_sdk_sqs::types::Message> {
+        let dlq = TestQueue {
+            url: queue.dlq_url.clone(),
+            ..queue.clone()
+        };
+        self.receive(&dlq, 0).await
+    }
+
+    /// Moves dead-lettered `messages` back to `queue` with their bodies and attributes (what
+    /// `start-message-move-task` does) and deletes them from the DLQ.
+    pub async fn redrive(&self, queue: &TestQueue, messages: Vec<aws_sdk_sqs::types::Message>) {
+        for m in messages {
+            self.sqs
+                .send_message()
+                .queue_url(&queue.url)
+                .message_body(m.body.clone().unwrap_or_default())
+                .set_message_attributes(m.message_attributes.clone())
+                .send()
+                .await
+                .expect("redrive send");
+            self.sqs
+                .delete_message()
+                .queue_url(&queue.dlq_url)
+                .receipt_handle(m.receipt_handle.unwrap_or_default())
+                .send()
+                .await
+                .expect("delete from the DLQ");
+        }
+    }
+
+    /// The first column of the first row of `sql`, as text.
+    pub async fn scalar_text(&self, sql: &str) -> String {
+        let row = self
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                sql.to_owned(),
+            ))
+            .await
+            .expect("query")
+            .expect("a row");
+        row.try_get_by_index::<String>(0).unwrap()
+    }
+
     pub async fn status(&self, order: &str) -> String {
         let row = self
             .conn
@@ -453,6 +498,14 @@ impl ApiEvent {
         self
     }
 
+    /// A parameter repeated in the query string: API Gateway puts every value in
+    /// `multiValueQueryStringParameters` and the last one in `queryStringParameters`.
+    pub fn repeated_query(mut self, name: &str, values: &[&str]) -> Self {
+        self.value["queryStringParameters"] = json!({ name: values.last() });
+        self.value["multiValueQueryStringParameters"] = json!({ name: values });
+        self
+    }
+
     pub fn request(&self) -> Request {
         lambda_http::request::from_str(&self.value.to_string()).expect("a valid API Gateway event")
     }
@@ -496,6 +549,24 @@ impl TestApp {
         answer(
             order_core::http::respond(event.request(), |req| {
                 order_core::http::get_orders(service, req)
+            })
+            .await,
+        )
+    }
+
+    /// `POST /orders/{id}/cancel` as `customer`.
+    pub async fn cancel(&self, customer: &str, id: &str) -> Answer {
+        let service = self.orders();
+        let event = ApiEvent::new(
+            "POST",
+            "/orders/{id}/cancel",
+            &format!("/orders/{id}/cancel"),
+        )
+        .by(customer)
+        .path_param("id", id);
+        answer(
+            order_core::http::respond(event.request(), |req| {
+                order_core::http::cancel_order(service, req)
             })
             .await,
         )
