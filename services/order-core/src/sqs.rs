@@ -52,37 +52,10 @@ where
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
-        let span = tracing::info_span!(
-            "process message",
-            otel.name = format!("{queue} process"),
-            otel.kind = "consumer",
-            messaging.system = "aws_sqs",
-            messaging.operation.type = "process",
-            messaging.destination.name = queue.name(),
-            messaging.message.id = %message_id,
-            trace_id = tracing::field::Empty,
-            order_id = tracing::field::Empty,
-        );
-        let producer = telemetry::extract(&trace_attributes(&record));
-        let producer_span = producer.span().span_context().clone();
-        if producer_span.is_valid() {
-            batch_span.add_link(producer_span);
-        }
-        telemetry::adopt(&span, producer);
-        let outcome = async {
-            let event = messages::parse(record.body.as_deref().unwrap_or_default())
-                .map_err(|e| MessageFailure::Permanent(e.to_string()))?;
-            tracing::Span::current().record("order_id", tracing::field::display(event.order_id()));
-            match AssertUnwindSafe(handler(event)).catch_unwind().await {
-                Ok(result) => result.map_err(MessageFailure::from),
-                Err(panic) => Err(MessageFailure::Permanent(format!(
-                    "panicked: {}",
-                    panic_message(&panic)
-                ))),
-            }
-        }
-        .instrument(span.clone())
-        .await;
+        let span = message_span(queue, &message_id, &record, batch_span);
+        let outcome = handle_message(&record, &handler)
+            .instrument(span.clone())
+            .await;
         if let Err(failure) = outcome {
             span.in_scope(
                 || tracing::error!(error = %failure, "message failed; SQS will redeliver it"),
@@ -93,6 +66,51 @@ where
         }
     }
     response
+}
+
+/// The consumer span of one message: a child of its producer, which the batch span links to.
+fn message_span(
+    queue: Queue,
+    message_id: &str,
+    record: &SqsMessage,
+    batch_span: &tracing::Span,
+) -> tracing::Span {
+    let span = tracing::info_span!(
+        "process message",
+        otel.name = format!("{queue} process"),
+        otel.kind = "consumer",
+        messaging.system = "aws_sqs",
+        messaging.operation.type = "process",
+        messaging.destination.name = queue.name(),
+        messaging.message.id = message_id,
+        trace_id = tracing::field::Empty,
+        order_id = tracing::field::Empty,
+    );
+    let producer = telemetry::extract(&trace_attributes(record));
+    let producer_span = producer.span().span_context().clone();
+    if producer_span.is_valid() {
+        batch_span.add_link(producer_span);
+    }
+    telemetry::adopt(&span, producer);
+    span
+}
+
+/// Parses one message and runs the handler on it; a malformed body or a panic is a permanent failure.
+async fn handle_message<F, Fut>(record: &SqsMessage, handler: &F) -> Result<(), MessageFailure>
+where
+    F: Fn(Event) -> Fut,
+    Fut: Future<Output = Result<(), ServiceError>>,
+{
+    let event = messages::parse(record.body.as_deref().unwrap_or_default())
+        .map_err(|e| MessageFailure::Permanent(e.to_string()))?;
+    tracing::Span::current().record("order_id", tracing::field::display(event.order_id()));
+    match AssertUnwindSafe(handler(event)).catch_unwind().await {
+        Ok(result) => result.map_err(MessageFailure::from),
+        Err(panic) => Err(MessageFailure::Permanent(format!(
+            "panicked: {}",
+            panic_message(&panic)
+        ))),
+    }
 }
 
 fn trace_attributes(record: &SqsMessage) -> HashMap<String, String> {

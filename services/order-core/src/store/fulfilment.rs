@@ -7,20 +7,17 @@
 //! each other in a cycle). CHECK constraints (`0 <= stock_reserved <= stock_on_hand`) are the last line of
 //! defence.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
-use entity::{order_line, orders, product_info};
+use entity::{order_line, orders};
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
+use super::stock::{StockMove, adjust_stock, capture_prices, lock_products, low_stock, quotes};
 use super::{outbox, status_from_db, status_to_db};
-use crate::domain::pricing::{self, LineQuote, ProductQuote};
+use crate::domain::pricing;
 use crate::domain::{
     CancellationReason, CustomerId, Money, Order, OrderId, OrderStatus, RejectionReason,
 };
@@ -200,95 +197,6 @@ async fn read(txn: &DatabaseTransaction, row: orders::Model) -> Result<Order, Db
     Ok(super::order_from_row(row, lines))
 }
 
-/// Locks the products of `lines` in ascending id order.
-async fn lock_products(
-    txn: &DatabaseTransaction,
-    lines: &[order_line::Model],
-) -> Result<HashMap<Uuid, product_info::Model>, DbErr> {
-    let ids: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
-    Ok(product_info::Entity::find()
-        .filter(product_info::Column::Id.is_in(ids))
-        .order_by_asc(product_info::Column::Id)
-        .lock_exclusive()
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect())
-}
-
-fn quotes(
-    lines: &[order_line::Model],
-    products: &HashMap<Uuid, product_info::Model>,
-) -> Vec<LineQuote> {
-    lines
-        .iter()
-        .map(|line| LineQuote {
-            quantity: u32::try_from(line.quantity).unwrap_or(u32::MAX),
-            product: products.get(&line.product_id).map(|p| ProductQuote {
-                price_minor: p.price_minor,
-                currency: p.currency.clone(),
-                available: i64::from(p.stock_on_hand) - i64::from(p.stock_reserved),
-            }),
-        })
-        .collect()
-}
-
-/// The three ways stock moves for an order's lines.
-#[derive(Clone, Copy)]
-enum StockMove {
-    /// reserved += quantity
-    Reserve,
-    /// on_hand -= quantity, reserved -= quantity
-    Commit,
-    /// reserved -= quantity
-    Release,
-}
-
-/// Applies `how` to every line's product; returns the updated products.
-async fn adjust_stock(
-    txn: &DatabaseTransaction,
-    lines: &[order_line::Model],
-    how: StockMove,
-) -> Result<Vec<product_info::Model>, DbErr> {
-    use product_info::Column::{StockOnHand, StockReserved, UpdatedAt};
-    let mut updated = Vec::with_capacity(lines.len());
-    for line in lines {
-        let q = line.quantity;
-        let mut update = product_info::Entity::update_many()
-            .col_expr(UpdatedAt, Expr::current_timestamp())
-            .filter(product_info::Column::Id.eq(line.product_id));
-        update = match how {
-            StockMove::Reserve => update.col_expr(StockReserved, Expr::col(StockReserved).add(q)),
-            StockMove::Release => update.col_expr(StockReserved, Expr::col(StockReserved).sub(q)),
-            StockMove::Commit => update
-                .col_expr(StockOnHand, Expr::col(StockOnHand).sub(q))
-                .col_expr(StockReserved, Expr::col(StockReserved).sub(q)),
-        };
-        updated.extend(update.exec_with_returning(txn).await?);
-    }
-    Ok(updated)
-}
-
-/// Records the unit price each line was confirmed at.
-async fn capture_prices(
-    txn: &DatabaseTransaction,
-    lines: &[order_line::Model],
-    products: &HashMap<Uuid, product_info::Model>,
-) -> Result<(), DbErr> {
-    for line in lines {
-        order_line::Entity::update(order_line::ActiveModel {
-            order_id: Set(line.order_id),
-            line_no: Set(line.line_no),
-            unit_price_minor: Set(products.get(&line.product_id).map(|p| p.price_minor)),
-            ..Default::default()
-        })
-        .exec(txn)
-        .await?;
-    }
-    Ok(())
-}
-
 /// The row update that moves order `id` to `status` (the caller checked the move is allowed).
 fn transition(id: OrderId, status: OrderStatus) -> orders::ActiveModel {
     orders::ActiveModel {
@@ -297,14 +205,4 @@ fn transition(id: OrderId, status: OrderStatus) -> orders::ActiveModel {
         updated_at: Set(Utc::now().into()),
         ..Default::default()
     }
-}
-
-fn low_stock(p: product_info::Model) -> Option<LowStock> {
-    let available = p.stock_on_hand - p.stock_reserved;
-    (available < p.low_stock_threshold).then_some(LowStock {
-        product_id: p.id,
-        sku: p.sku,
-        available,
-        threshold: p.low_stock_threshold,
-    })
 }

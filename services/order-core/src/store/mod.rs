@@ -5,6 +5,7 @@ pub mod fulfilment;
 pub mod maintenance;
 pub mod orders;
 pub mod outbox;
+mod stock;
 
 pub use fulfilment::{CancelOutcome, CommitOutcome, LowStock, ReserveOutcome};
 pub use orders::{CreateOutcome, OrderPage};
