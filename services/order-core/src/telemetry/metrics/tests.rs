@@ -89,10 +89,10 @@ fn validate(line: &str) -> Result<Value, String> {
             if !root.get(name).is_some_and(Value::is_number) {
                 return Err(format!("metric {name} is not a top-level number"));
             }
-            if let Some(unit) = metric.get("Unit") {
-                if !unit.as_str().is_some_and(|u| UNITS.contains(&u)) {
-                    return Err(format!("unit {unit} is not a CloudWatch unit"));
-                }
+            if let Some(unit) = metric.get("Unit")
+                && !unit.as_str().is_some_and(|u| UNITS.contains(&u))
+            {
+                return Err(format!("unit {unit} is not a CloudWatch unit"));
             }
         }
     }
