@@ -74,6 +74,31 @@ async fn the_function_signs_every_otlp_request_with_sigv4_for_xray() {
     }
     assert!(!contains(SUB), "the caller's sub was exported");
     assert!(contains("customer.hash"));
+    // Every span of the orders' traces names its order; the runtime's own span (its own trace) is the exception.
+    let spans = support::spans(&requests);
+    for span in spans.iter().filter(|s| s.name != "Lambda runtime invoke") {
+        let order = span.attributes.get("order.id");
+        assert!(
+            order.is_some_and(|o| orders.contains(o)),
+            "{} has order.id {order:?}",
+            span.name
+        );
+        assert!(
+            !span.attributes.values().any(|v| v.contains(SUB)),
+            "{span:?}"
+        );
+    }
+    for order in &orders {
+        let of_order = |name: &str| {
+            spans
+                .iter()
+                .any(|s| s.name == name && s.attributes.get("order.id") == Some(order))
+        };
+        assert!(
+            of_order("POST /orders") && of_order("INSERT orders"),
+            "{spans:#?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

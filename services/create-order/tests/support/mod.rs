@@ -5,6 +5,7 @@
 
 pub mod sigv4;
 
+use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -305,6 +306,54 @@ impl Receiver {
     pub fn requests(&self) -> Vec<Received> {
         self.requests.lock().unwrap().clone()
     }
+}
+
+/// One exported span: its name, ids and string attributes.
+#[derive(Debug)]
+pub struct ExportedSpan {
+    pub name: String,
+    pub trace_id: Vec<u8>,
+    pub span_id: Vec<u8>,
+    pub parent_span_id: Vec<u8>,
+    pub attributes: HashMap<String, String>,
+}
+
+/// Decodes the OTLP/HTTP protobuf bodies the receiver got.
+pub fn spans(requests: &[Received]) -> Vec<ExportedSpan> {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+    use prost::Message;
+    let mut spans = Vec::new();
+    for request in requests {
+        let export =
+            ExportTraceServiceRequest::decode(request.body.as_ref()).expect("OTLP protobuf");
+        for span in export
+            .resource_spans
+            .into_iter()
+            .flat_map(|r| r.scope_spans)
+            .flat_map(|s| s.spans)
+        {
+            let attributes = span
+                .attributes
+                .into_iter()
+                .map(|kv| {
+                    let value = match kv.value.and_then(|v| v.value) {
+                        Some(Any::StringValue(s)) => s,
+                        other => format!("{other:?}"),
+                    };
+                    (kv.key, value)
+                })
+                .collect();
+            spans.push(ExportedSpan {
+                name: span.name,
+                trace_id: span.trace_id,
+                span_id: span.span_id,
+                parent_span_id: span.parent_span_id,
+                attributes,
+            });
+        }
+    }
+    spans
 }
 
 /// Serves `app` on a free loopback port; returns its base URL.
