@@ -87,7 +87,12 @@ impl Deps {
         let selection = Selection::Ids(ids);
         match outbox::publish(&conn, self.sender.as_ref(), &self.queues, selection).await {
             Ok(report) => {
-                metrics::count_with(metrics::MESSAGES_PUBLISHED, "Path", path, report.published);
+                metrics::count_with(
+                    metrics::MESSAGES_PUBLISHED,
+                    metrics::PATH,
+                    path,
+                    report.published as u64,
+                );
                 if report.failed > 0 {
                     tracing::warn!(
                         failed = report.failed,

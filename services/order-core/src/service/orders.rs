@@ -91,7 +91,12 @@ impl OrderService {
         match outcome {
             CancelOutcome::Cancelled { order, released } => {
                 tracing::info!(released, "order cancelled by the customer");
-                metrics::count_with(metrics::ORDERS_CANCELLED, "Reason", reason.as_str(), 1);
+                metrics::count_with(
+                    metrics::ORDERS_CANCELLED,
+                    metrics::REASON,
+                    reason.as_str(),
+                    1,
+                );
                 Ok(order)
             }
             CancelOutcome::AlreadyCancelled(order) => Ok(order),

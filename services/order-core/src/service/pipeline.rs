@@ -32,7 +32,12 @@ impl OrderService {
             }
             ReserveOutcome::Rejected(reason) => {
                 tracing::info!(reason = reason.as_str(), "order rejected");
-                metrics::count_with(metrics::ORDERS_REJECTED, "Reason", reason.as_str(), 1);
+                metrics::count_with(
+                    metrics::ORDERS_REJECTED,
+                    metrics::REASON,
+                    reason.as_str(),
+                    1,
+                );
             }
             ReserveOutcome::AlreadyHandled(status) => {
                 tracing::info!(%status, "duplicate or late delivery: the order is no longer pending")

@@ -36,10 +36,10 @@ impl OrderService {
             .run(|conn| async move { maintenance::stall_gauges(&conn, settings.stall_after).await })
             .await?;
         metrics::seconds(
-            metrics::OUTBOX_OLDEST_AGE,
+            metrics::OUTBOX_OLDEST_AGE_SECONDS,
             gauges.oldest_unpublished_seconds,
         );
-        metrics::count(metrics::STALLED_ORDERS, gauges.stalled_orders as usize);
+        metrics::count(metrics::STALLED_ORDERS, gauges.stalled_orders as u64);
         let report = RelayReport {
             publish,
             expired,
@@ -75,11 +75,11 @@ impl OrderService {
         }
         metrics::count_with(
             metrics::MESSAGES_PUBLISHED,
-            "Path",
+            metrics::PATH,
             "relay",
-            total.published,
+            total.published as u64,
         );
-        metrics::count(metrics::RELAY_FAILURES, total.failed);
+        metrics::count(metrics::RELAY_FAILURES, total.failed as u64);
         Ok(total)
     }
 
@@ -104,7 +104,12 @@ impl OrderService {
                 expired += 1;
             }
         }
-        metrics::count_with(metrics::ORDERS_CANCELLED, "Reason", "expired", expired);
+        metrics::count_with(
+            metrics::ORDERS_CANCELLED,
+            metrics::REASON,
+            "expired",
+            expired as u64,
+        );
         Ok(expired)
     }
 }

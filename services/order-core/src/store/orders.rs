@@ -39,7 +39,7 @@ pub struct OrderPage {
 const IDEMPOTENCY_CONSTRAINT: &str = "orders_customer_idempotency_key";
 
 /// Stores a pending order, its lines and its `OrderCreated` outbox row in one transaction.
-#[tracing::instrument(name = "INSERT orders", skip_all, fields(db.system = "postgresql", db.operation.name = "INSERT", db.collection.name = "orders"))]
+#[tracing::instrument(name = "INSERT orders", skip_all, fields(customer.hash = %crate::telemetry::customer_hash(customer), db.system = "postgresql", db.operation.name = "INSERT", db.collection.name = "orders"))]
 pub async fn create(
     conn: &DatabaseConnection,
     customer: &CustomerId,
@@ -172,7 +172,7 @@ pub async fn get(
 }
 
 /// One page of the customer's orders, newest first, strictly older than `after`.
-#[tracing::instrument(name = "SELECT orders", skip_all, fields(limit, db.system = "postgresql", db.operation.name = "SELECT", db.collection.name = "orders"))]
+#[tracing::instrument(name = "SELECT orders", skip_all, fields(customer.hash = %crate::telemetry::customer_hash(customer), limit, db.system = "postgresql", db.operation.name = "SELECT", db.collection.name = "orders"))]
 pub async fn list(
     conn: &DatabaseConnection,
     customer: &CustomerId,

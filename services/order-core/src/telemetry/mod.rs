@@ -1,12 +1,16 @@
-//! Tracing set up once per function: JSON logs, OpenTelemetry over OTLP/HTTP when configured, W3C and X-Ray
-//! propagation.
+//! Tracing set up once per function: JSON logs, OpenTelemetry over OTLP/HTTP (to CloudWatch, SigV4-signed, or to
+//! a collector), W3C and X-Ray propagation; and the EMF business metrics ([`metrics`]).
 //!
-//! Configured only by the standard variables: `RUST_LOG`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`,
-//! `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`. Without an endpoint, spans are not exported but trace ids
-//! still flow through messages and logs.
+//! Configured by the standard variables (`RUST_LOG`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TIMEOUT`,
+//! `OTEL_TRACES_EXPORTER`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`) plus
+//! `AWS_OTLP_TRACES_ENDPOINT` and `TELEMETRY_HASH_SALT`; see [`export`] for where spans go. Without a destination,
+//! spans are not exported but trace ids still flow through messages and logs.
 
+pub mod export;
 mod json_log;
 pub mod metrics;
+mod privacy;
+mod sigv4;
 
 use std::collections::HashMap;
 
@@ -21,6 +25,8 @@ use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitEx
 
 use crate::config::optional;
 use crate::messages::TraceContext;
+
+pub use privacy::{CUSTOMER_HASH, Customer, ORDER_ID, customer_hash};
 
 /// Keeps the tracer provider alive; flush it at the end of every invocation.
 #[derive(Clone)]
@@ -51,20 +57,19 @@ pub fn init(service: &'static str) -> Telemetry {
     global::set_text_map_propagator(TextMapCompositePropagator::new(vec![Box::new(
         TraceContextPropagator::new(),
     )]));
-    let provider = optional("OTEL_EXPORTER_OTLP_ENDPOINT").and_then(|_| {
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .build()
-            .map_err(|e| eprintln!("OTLP exporter disabled: {e}"))
-            .ok()?;
-        let name = optional("OTEL_SERVICE_NAME").unwrap_or_else(|| service.to_owned());
-        Some(
+    metrics::init(service);
+    let settings = export::Settings::from_env();
+    let provider = export::exporter(&settings.destination(), settings.timeout())
+        .map_err(|e| eprintln!("OTLP exporter disabled: {e}"))
+        .ok()
+        .flatten()
+        .map(|exporter| {
+            let name = optional("OTEL_SERVICE_NAME").unwrap_or_else(|| service.to_owned());
             SdkTracerProvider::builder()
                 .with_batch_exporter(exporter)
                 .with_resource(Resource::builder().with_service_name(name).build())
-                .build(),
-        )
-    });
+                .build()
+        });
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let fmt = tracing_subscriber::fmt::layer()
         .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
