@@ -45,7 +45,7 @@ pub async fn deps(function: &Function) -> anyhow::Result<Deps> {
     let db = Db::connect(settings, secrets).await?;
     Ok(Deps {
         db,
-        sender: Arc::new(SqsSender::new(aws_sdk_sqs::Client::new(&aws))),
+        sender: Arc::new(SqsSender::new(crate::publisher::sqs_client(&aws))),
         queues: Arc::new(queues),
     })
 }

@@ -48,6 +48,11 @@ impl Db {
     }
 
     /// Runs `op`; if the database refused our credentials, re-fetches the secret once and runs it again.
+    ///
+    /// Credentials are checked only when a connection is opened, so a rejected password means `op` failed while
+    /// acquiring a connection. The store keeps every operation to reads followed by at most one transaction and
+    /// nothing after its commit (see `store::orders::insert`), so such a failure always comes before any commit
+    /// and the re-run never repeats a committed transaction.
     pub async fn run<T, E, F, Fut>(&self, op: F) -> Result<T, E>
     where
         F: Fn(DatabaseConnection) -> Fut,

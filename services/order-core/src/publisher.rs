@@ -1,5 +1,7 @@
 //! Sending messages to SQS: a small port so the outbox does not depend on the SDK's types.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use uuid::Uuid;
@@ -37,6 +39,24 @@ impl SqsSender {
     pub fn new(client: aws_sdk_sqs::Client) -> Self {
         Self { client }
     }
+}
+
+/// How long one `SendMessageBatch` attempt may take, and the whole call with its retries. A committed order
+/// answers 202 whatever SQS does: past this bound the message stays in the outbox for the relay.
+pub const SEND_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(500);
+pub const SEND_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The SQS client the functions publish with: the shared AWS configuration plus the send bounds above.
+pub fn sqs_client(aws: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(SEND_ATTEMPT_TIMEOUT)
+        .operation_attempt_timeout(SEND_ATTEMPT_TIMEOUT)
+        .operation_timeout(SEND_TIMEOUT)
+        .build();
+    let config = aws_sdk_sqs::config::Builder::from(aws)
+        .timeout_config(timeouts)
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
 }
 
 fn string_attribute(value: &str) -> anyhow::Result<MessageAttributeValue> {

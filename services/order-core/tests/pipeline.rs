@@ -453,3 +453,47 @@ async fn messages_that_meet_an_unavailable_database_fail_and_succeed_on_redelive
     let (_, reserved) = app.stock(TEE).await;
     assert_eq!(reserved, 0);
 }
+
+#[tokio::test]
+async fn a_black_hole_sqs_still_answers_202_within_the_send_bound_and_leaves_the_row_to_the_relay()
+{
+    let app = spawn_app().await;
+    // Connections are accepted by the kernel's backlog and never answered.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://{}", hole.local_addr().unwrap()))
+        .region(aws_config::Region::new(support::REGION))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await;
+    let stalled = order_core::publisher::sqs_client(&config);
+    let deps = support::deps_for(&app.db_url, &stalled, &app.orders_queue, &app.stock_queue).await;
+    let service = order_core::service::OrderService::new(deps);
+    let event = support::ApiEvent::new("POST", "/orders", "/orders")
+        .by(ALICE)
+        .body(&json!({"items": [{"product_id": TEE, "quantity": 1}]}).to_string());
+
+    let started = std::time::Instant::now();
+    let answer = support::answer(
+        order_core::http::respond(event.request(), |r| {
+            order_core::http::create_order(service, r)
+        })
+        .await,
+    );
+    let took = started.elapsed();
+
+    eprintln!("create-order answered in {took:?} with SQS a black hole");
+    assert_eq!(answer.status, 202, "{}", answer.json);
+    assert!(
+        took < order_core::publisher::SEND_TIMEOUT + Duration::from_secs(3),
+        "bounded by the send timeout, took {took:?}"
+    );
+    assert_eq!(
+        outbox::pending_count(&app.conn).await.unwrap(),
+        1,
+        "the relay's to publish"
+    );
+    drop(hole);
+}

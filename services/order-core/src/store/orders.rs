@@ -149,11 +149,13 @@ async fn insert(
         .collect();
     order_line::Entity::insert_many(lines).exec(&txn).await?;
     let outbox_id = outbox::enqueue(&txn, &Event::OrderCreated { order_id: id }, trace).await?;
-    txn.commit().await?;
-    let mut views = with_lines(conn, vec![row]).await?;
-    let order = views
+    // Read back inside the transaction: nothing touches the database after the commit, so `Db::run` may
+    // safely re-run this operation after a credential failure (it can only have happened before the commit).
+    let order = with_lines(&txn, vec![row])
+        .await?
         .pop()
         .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
+    txn.commit().await?;
     Ok(CreateOutcome::Created { order, outbox_id })
 }
 
