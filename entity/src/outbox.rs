@@ -16,6 +16,8 @@ pub struct Model {
     pub created_at: DateTimeWithTimeZone,
     pub published_at: Option<DateTimeWithTimeZone>,
     pub attempts: i32,
+    /// A failed row is not retried before this (exponential back-off per row).
+    pub next_attempt_at: DateTimeWithTimeZone,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

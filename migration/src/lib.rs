@@ -6,6 +6,7 @@ mod m20261126_000001_create_product_info;
 mod m20261126_000002_create_orders;
 mod m20261126_000003_create_outbox;
 mod m20261202_000004_order_cancellation;
+mod m20261202_000005_outbox_backoff;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_create_orders::Migration),
             Box::new(m20261126_000003_create_outbox::Migration),
             Box::new(m20261202_000004_order_cancellation::Migration),
+            Box::new(m20261202_000005_outbox_backoff::Migration),
         ]
     }
 }

@@ -154,6 +154,16 @@ where
     .await
 }
 
+/// The invocation's deadline (`Lambda-Runtime-Deadline-Ms`) as an instant on this machine's clock.
+fn deadline_of(context: &lambda_runtime::Context) -> std::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    let left = std::time::Duration::from_millis(context.deadline.saturating_sub(now_ms));
+    std::time::Instant::now() + left
+}
+
 /// The scheduled relay: publish, expire, measure; an error when messages could not be published.
 pub async fn serve_scheduled(
     function: &'static Function,
@@ -165,8 +175,12 @@ pub async fn serve_scheduled(
             let wired = wired.clone();
             let name = format!("{} invoke", function.name);
             let span = invocation::span(Trigger::Timer, name, &event.context.request_id);
+            let deadline = deadline_of(&event.context);
             async move {
-                let run = wired.service.relay(settings).instrument(span);
+                let run = wired
+                    .service
+                    .relay_until(settings, Some(deadline))
+                    .instrument(span);
                 let report = wired.invoke(run).await?;
                 if report.publish.failed > 0 {
                     let failed = report.publish.failed;

@@ -10,7 +10,7 @@ use order_core::domain::OrderId;
 use order_core::messages::Event;
 use order_core::service::{OrderService, ServiceError};
 use serde_json::{Value, json};
-use support::{HOODIE, TEE, TestApp, spawn_app};
+use support::{ConnectionTrait, HOODIE, TEE, TestApp, spawn_app};
 
 const ALICE: &str = "9a6c1f44-4d1b-4f7e-9a1e-1d2f3c4b5a69";
 const BOB: &str = "1f0e2d3c-0000-4000-8000-00000000b0b0";
@@ -290,4 +290,112 @@ async fn cancel_racing_the_consumers_conserves_stock_and_ends_every_order_once()
     assert_eq!(reserved, 0, "no reservation leaked or went negative");
     assert_eq!(on_hand + fulfilled, initial, "stock is conserved");
     assert!(ids.len() == 100);
+}
+
+/// Sends through the real SQS emulator, except that SQS "refuses" one outbox row every time (as it refuses a
+/// message over its size limit or with invalid characters).
+struct RefusesOne {
+    inner: order_core::publisher::SqsSender,
+    poisoned: uuid::Uuid,
+}
+
+#[async_trait::async_trait]
+impl order_core::publisher::MessageSender for RefusesOne {
+    async fn send_batch(
+        &self,
+        queue_url: &str,
+        messages: &[order_core::publisher::OutgoingMessage],
+    ) -> anyhow::Result<Vec<bool>> {
+        let others: Vec<_> = messages
+            .iter()
+            .filter(|m| m.id != self.poisoned)
+            .cloned()
+            .collect();
+        let mut sent = self.inner.send_batch(queue_url, &others).await?.into_iter();
+        Ok(messages
+            .iter()
+            .map(|m| m.id != self.poisoned && sent.next().unwrap_or(false))
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn an_outbox_row_that_keeps_failing_backs_off_and_does_not_block_the_rows_behind_it() {
+    let app = spawn_app().await;
+    let customer = order_core::domain::CustomerId::parse(ALICE).unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let new = order_core::domain::NewOrder::parse([(TEE, 1)]).unwrap();
+        let created = order_core::store::orders::create(
+            &app.conn,
+            &customer,
+            None,
+            &new,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        let order_core::store::CreateOutcome::Created { outbox_id, .. } = created else {
+            panic!("created")
+        };
+        ids.push(outbox_id);
+    }
+    let mut deps = app.deps.clone();
+    deps.sender = std::sync::Arc::new(RefusesOne {
+        inner: order_core::publisher::SqsSender::new(app.sqs.clone()),
+        poisoned: ids[0],
+    });
+    // One row per pass, oldest first: without back-off the poisoned oldest row would be claimed every time.
+    let settings = RelaySettings {
+        min_age: Duration::ZERO,
+        batch_size: 1,
+        ..Default::default()
+    };
+    let service = OrderService::new(deps);
+
+    let first = service.relay(settings).await.unwrap();
+    let mut published = first.publish.published;
+    for _ in 0..3 {
+        published += service.relay(settings).await.unwrap().publish.published;
+    }
+
+    assert_eq!(first.publish.failed, 1, "{first:?}");
+    assert_eq!(
+        published, 3,
+        "the rows behind the failing one are published"
+    );
+    let waiting = app
+        .scalar_i64(&format!(
+            "SELECT count(*) FROM outbox WHERE id = '{}' AND published_at IS NULL \
+             AND attempts = 1 AND next_attempt_at > now()",
+            ids[0]
+        ))
+        .await;
+    assert_eq!(waiting, 1, "the failing row waits for its back-off");
+}
+
+#[tokio::test]
+async fn the_relay_stops_claiming_rows_near_its_deadline() {
+    let app = spawn_app().await;
+    let customer = order_core::domain::CustomerId::parse(ALICE).unwrap();
+    let new = order_core::domain::NewOrder::parse([(TEE, 1)]).unwrap();
+    order_core::store::orders::create(&app.conn, &customer, None, &new, &Default::default())
+        .await
+        .unwrap();
+    let settings = RelaySettings {
+        min_age: Duration::ZERO,
+        ..Default::default()
+    };
+    let service = OrderService::new(app.deps.clone());
+
+    let near = std::time::Instant::now() + Duration::from_secs(2);
+    let late = service.relay_until(settings, Some(near)).await.unwrap();
+    let far = std::time::Instant::now() + Duration::from_secs(60);
+    let in_time = service.relay_until(settings, Some(far)).await.unwrap();
+
+    assert_eq!(
+        late.publish.published, 0,
+        "less than the margin left: nothing claimed"
+    );
+    assert_eq!(in_time.publish.published, 1);
 }

@@ -1,6 +1,8 @@
 //! outbox-relay's scheduled run: publish what the writers could not, expire orders that stalled, and measure
 //! the two stall gauges.
 
+use std::time::{Duration, Instant};
+
 use crate::config::RelaySettings;
 use crate::domain::CancellationReason;
 use crate::store::maintenance::{self, StallGauges};
@@ -12,6 +14,9 @@ use super::{OrderService, ServiceError};
 
 /// Batches one relay invocation publishes at most.
 pub const MAX_RELAY_PASSES: usize = 50;
+/// Time kept in hand before the invocation's deadline: a pass (claim, send with its bounded timeout, mark)
+/// fits comfortably in it, and the expiry sweep and the gauges after it too.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
 /// Orders one relay invocation expires at most (the next run continues).
 pub const MAX_EXPIRIES: u64 = 500;
 
@@ -26,9 +31,19 @@ pub struct RelayReport {
 impl OrderService {
     /// The relay's whole run. Messages it could not publish are in the report (`publish.failed`); the scheduled
     /// edge turns them into an invocation error so Lambda's `Errors` alarm fires too.
-    #[tracing::instrument(skip_all)]
     pub async fn relay(&self, settings: RelaySettings) -> Result<RelayReport, ServiceError> {
-        let publish = self.publish_due(settings).await?;
+        self.relay_until(settings, None).await
+    }
+
+    /// [`relay`](Self::relay) that stops claiming outbox rows once `deadline` is less than [`DEADLINE_MARGIN`]
+    /// away (the invocation's deadline: the rest waits for the next scheduled run).
+    #[tracing::instrument(skip_all)]
+    pub async fn relay_until(
+        &self,
+        settings: RelaySettings,
+        deadline: Option<Instant>,
+    ) -> Result<RelayReport, ServiceError> {
+        let publish = self.publish_due(settings, deadline).await?;
         let expired = self.expire(settings).await?;
         let gauges = self
             .deps
@@ -39,7 +54,8 @@ impl OrderService {
             metrics::OUTBOX_OLDEST_AGE_SECONDS,
             gauges.oldest_unpublished_seconds,
         );
-        metrics::count(metrics::STALLED_ORDERS, gauges.stalled_orders as u64);
+        metrics::count(metrics::STALLED_ORDERS, gauges.stalled_orders);
+        metrics::count(metrics::OUTBOX_STUCK_ROWS, gauges.stuck_outbox_rows);
         let report = RelayReport {
             publish,
             expired,
@@ -50,10 +66,20 @@ impl OrderService {
     }
 
     /// Publishes due outbox rows in bounded passes until none is left or SQS refuses.
-    async fn publish_due(&self, settings: RelaySettings) -> Result<PublishReport, ServiceError> {
+    async fn publish_due(
+        &self,
+        settings: RelaySettings,
+        deadline: Option<Instant>,
+    ) -> Result<PublishReport, ServiceError> {
         let deps = &self.deps;
         let mut total = PublishReport::default();
         for _ in 0..MAX_RELAY_PASSES {
+            if deadline
+                .is_some_and(|d| d.saturating_duration_since(Instant::now()) < DEADLINE_MARGIN)
+            {
+                tracing::warn!("stopping before the invocation deadline; the next run continues");
+                break;
+            }
             let selection = Selection::Due {
                 min_age: settings.min_age,
                 limit: settings.batch_size,

@@ -41,12 +41,15 @@ pub struct StallGauges {
     pub oldest_unpublished_seconds: f64,
     /// Orders still `pending`/`confirmed` after the stall threshold.
     pub stalled_orders: u64,
+    /// Unpublished outbox rows that failed at least [`crate::store::outbox::STUCK_AFTER_ATTEMPTS`] times.
+    pub stuck_outbox_rows: u64,
 }
 
 #[derive(FromQueryResult)]
 struct GaugeRow {
     oldest: Option<f64>,
     stalled: i64,
+    stuck: i64,
 }
 
 /// Reads both gauges in one round trip; both scans use partial indexes on the open rows.
@@ -58,14 +61,18 @@ pub async fn stall_gauges(
         "SELECT \
            (SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 FROM {outbox} WHERE published_at IS NULL) AS oldest, \
            (SELECT count(*) FROM {orders} WHERE status IN ('pending', 'confirmed') \
-              AND created_at < now() - make_interval(secs => $1)) AS stalled",
+              AND created_at < now() - make_interval(secs => $1)) AS stalled, \
+           (SELECT count(*) FROM {outbox} WHERE published_at IS NULL AND attempts >= $2) AS stuck",
         outbox = outbox::Entity.table_name(),
         orders = orders::Entity.table_name(),
     );
     let stmt = Statement::from_sql_and_values(
         conn.get_database_backend(),
         sql,
-        [stall_after.as_secs_f64().into()],
+        [
+            stall_after.as_secs_f64().into(),
+            crate::store::outbox::STUCK_AFTER_ATTEMPTS.into(),
+        ],
     );
     let row = GaugeRow::find_by_statement(stmt)
         .one(conn)
@@ -73,10 +80,12 @@ pub async fn stall_gauges(
         .unwrap_or(GaugeRow {
             oldest: None,
             stalled: 0,
+            stuck: 0,
         });
     Ok(StallGauges {
         oldest_unpublished_seconds: row.oldest.unwrap_or(0.0).max(0.0),
         stalled_orders: u64::try_from(row.stalled).unwrap_or(0),
+        stuck_outbox_rows: u64::try_from(row.stuck).unwrap_or(0),
     })
 }
 

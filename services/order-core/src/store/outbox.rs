@@ -37,6 +37,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         created_at: NotSet,
         published_at: Set(None),
         attempts: Set(0),
+        next_attempt_at: NotSet,
     })
     .exec_without_returning(txn)
     .await?;
@@ -102,6 +103,7 @@ async fn claim(
                 "created_at < now() - make_interval(secs => $1)",
                 [min_age.as_secs_f64()],
             ))
+            .filter(Expr::cust("next_attempt_at <= now()"))
             .limit(limit),
     };
     query.all(txn).await
@@ -180,7 +182,13 @@ async fn send(
     (sent, failed)
 }
 
-/// Counts an attempt on each row, and marks the sent ones published.
+/// Longest wait before a failing row is tried again.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+/// A row that failed this many times counts as stuck (the `OutboxStuckRows` gauge and its alarm).
+pub const STUCK_AFTER_ATTEMPTS: i32 = 5;
+
+/// Counts an attempt on each row, and marks the sent ones published; a failed row waits 2^attempts seconds
+/// (at most [`MAX_BACKOFF`]) before the relay takes it again.
 async fn mark(txn: &DatabaseTransaction, ids: &[Uuid], published: bool) -> Result<(), DbErr> {
     if ids.is_empty() {
         return Ok(());
@@ -191,9 +199,17 @@ async fn mark(txn: &DatabaseTransaction, ids: &[Uuid], published: bool) -> Resul
             Expr::col(outbox::Column::Attempts).add(1),
         )
         .filter(outbox::Column::Id.is_in(ids.to_vec()));
-    if published {
-        update = update.col_expr(outbox::Column::PublishedAt, Expr::current_timestamp());
-    }
+    update = if published {
+        update.col_expr(outbox::Column::PublishedAt, Expr::current_timestamp())
+    } else {
+        update.col_expr(
+            outbox::Column::NextAttemptAt,
+            Expr::cust_with_values(
+                "now() + make_interval(secs => least(power(2, attempts + 1), $1))",
+                [MAX_BACKOFF.as_secs_f64()],
+            ),
+        )
+    };
     update.exec(txn).await?;
     Ok(())
 }

@@ -25,6 +25,8 @@ pub const RELAY_FAILURES: &str = "RelayFailures";
 pub const OUTBOX_OLDEST_AGE_SECONDS: &str = "OutboxOldestAgeSeconds";
 pub const STALLED_ORDERS: &str = "StalledOrders";
 pub const LOW_STOCK_EVENTS: &str = "LowStockEvents";
+/// Unpublished outbox rows that failed at least five times (a row the relay keeps backing off).
+pub const OUTBOX_STUCK_ROWS: &str = "OutboxStuckRows";
 
 /// The extra dimension of `OrdersRejected` and `OrdersCancelled` (`out_of_stock`, `customer`, `expired`, …).
 pub const REASON: &str = "Reason";
@@ -50,7 +52,7 @@ impl Unit {
 }
 
 /// Every documented metric: name, unit and extra dimension.
-pub const DOCUMENTED: [(&str, Unit, Option<&str>); 10] = [
+pub const DOCUMENTED: [(&str, Unit, Option<&str>); 11] = [
     (ORDERS_ACCEPTED, Unit::Count, None),
     (ORDERS_REJECTED, Unit::Count, Some(REASON)),
     (ORDERS_FULFILLED, Unit::Count, None),
@@ -61,6 +63,7 @@ pub const DOCUMENTED: [(&str, Unit, Option<&str>); 10] = [
     (OUTBOX_OLDEST_AGE_SECONDS, Unit::Seconds, None),
     (STALLED_ORDERS, Unit::Count, None),
     (LOW_STOCK_EVENTS, Unit::Count, None),
+    (OUTBOX_STUCK_ROWS, Unit::Count, None),
 ];
 
 static FUNCTION: OnceLock<String> = OnceLock::new();
