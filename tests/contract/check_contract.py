@@ -758,6 +758,7 @@ REQUIRED_ALARMS = [
     ("OutboxOldestAgeSeconds", "OutboxOldestAgeSeconds", "outbox-backlog", "relay"),
     ("RelayFailures", "RelayFailures", "relay-failures", "relay"),
     ("StalledOrders", "StalledOrders", "stalled-orders", "relay"),
+    ("OutboxStuckRows", "OutboxStuckRows", "outbox-stuck-rows", "relay"),
     ("dlq-depth", "ApproximateNumberOfMessagesVisible", "dlq-not-empty", "dlq"),
     ("queue-age", "ApproximateAgeOfOldestMessage", "queue-age", "queue"),
     ("throttles", "Throttles", "throttles", "every function"),

@@ -14,7 +14,7 @@ locals {
   emf = {
     for pair in [
       "create-order/OrdersAccepted", "update-stock/OrdersFulfilled", "update-stock/FulfilmentLatency", "update-stock/LowStockEvents",
-      "outbox-relay/RelayFailures", "outbox-relay/OutboxOldestAgeSeconds", "outbox-relay/StalledOrders",
+      "outbox-relay/RelayFailures", "outbox-relay/OutboxOldestAgeSeconds", "outbox-relay/StalledOrders", "outbox-relay/OutboxStuckRows",
     ] : pair => [var.metric_namespace, split("/", pair)[1], "Service", var.service_name, "Function", split("/", pair)[0]]
   }
   emf_search   = "{${var.metric_namespace},Service,Function"
@@ -78,6 +78,12 @@ locals {
     {
       title       = "Stalled orders (pending/confirmed too long)"
       metrics     = [local.emf["outbox-relay/StalledOrders"]]
+      stat        = "Maximum"
+      annotations = { horizontal = [{ label = "alarm", value = 0 }] }
+    },
+    {
+      title       = "Outbox rows failing repeatedly (backing off)"
+      metrics     = [local.emf["outbox-relay/OutboxStuckRows"]]
       stat        = "Maximum"
       annotations = { horizontal = [{ label = "alarm", value = 0 }] }
     },
@@ -316,6 +322,24 @@ resource "aws_cloudwatch_metric_alarm" "stalled_orders" {
   period              = 60
   evaluation_periods  = 3
   datapoints_to_alarm = 3
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+# A row the relay keeps backing off (5+ failed sends) does not block the rows behind it, so the backlog alarm may
+# stay quiet: this one names it.
+resource "aws_cloudwatch_metric_alarm" "outbox_stuck_rows" {
+  alarm_name          = "${local.relay}-outbox-stuck-rows"
+  alarm_description   = "Outbox rows failed to publish 5 or more times and are backing off. Runbook: ${var.runbook_url}#outbox-stuck-rows"
+  namespace           = var.metric_namespace
+  metric_name         = "OutboxStuckRows"
+  dimensions          = local.relay_metric
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::config::{ConfigError, required};
+
 /// An SQS queue of the pipeline (each has a DLQ).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Queue {
@@ -32,6 +34,12 @@ impl Queue {
             Self::Orders => "ORDERS_QUEUE_URL",
             Self::Stock => "STOCK_QUEUE_URL",
         }
+    }
+
+    /// The queue's URL from [`url_variable`](Self::url_variable): the one place a function reads it (the
+    /// contract check derives these reads from the table).
+    pub fn url_from_env(self) -> Result<String, ConfigError> {
+        required(self.url_variable())
     }
 
     /// The queue with this [`name`](Self::name).

@@ -35,7 +35,7 @@ pub async fn deps(function: &Function) -> anyhow::Result<Deps> {
     let queues = function
         .publishes
         .iter()
-        .map(|q| Ok((*q, crate::config::required(q.url_variable())?)))
+        .map(|q| Ok((*q, q.url_from_env()?)))
         .collect::<Result<_, crate::config::ConfigError>>()?;
     // `AWS_ENDPOINT_URL` (emulators) and the region come from the standard chain.
     let aws = aws_config::load_from_env().await;

@@ -89,17 +89,12 @@ impl RelaySettings {
     /// Reads `OUTBOX_MIN_AGE_SECONDS` (default 5), `OUTBOX_BATCH_SIZE` (100), `ORDER_EXPIRY_MINUTES` (30) and
     /// `ORDER_STALL_MINUTES` (10).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let d = Self::default();
-        let secs =
-            |name, default: Duration| parsed_or(name, default.as_secs()).map(Duration::from_secs);
-        let minutes = |name, default: Duration| {
-            parsed_or(name, default.as_secs() / 60).map(|m: u64| Duration::from_secs(m * 60))
-        };
+        let minutes = |m: u64| Duration::from_secs(m * 60);
         Ok(Self {
-            min_age: secs("OUTBOX_MIN_AGE_SECONDS", d.min_age)?,
-            batch_size: parsed_or("OUTBOX_BATCH_SIZE", d.batch_size)?,
-            expire_after: minutes("ORDER_EXPIRY_MINUTES", d.expire_after)?,
-            stall_after: minutes("ORDER_STALL_MINUTES", d.stall_after)?,
+            min_age: Duration::from_secs(parsed_or("OUTBOX_MIN_AGE_SECONDS", 5)?),
+            batch_size: parsed_or("OUTBOX_BATCH_SIZE", 100)?,
+            expire_after: minutes(parsed_or("ORDER_EXPIRY_MINUTES", 30)?),
+            stall_after: minutes(parsed_or("ORDER_STALL_MINUTES", 10)?),
         })
     }
 }
