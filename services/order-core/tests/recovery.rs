@@ -10,7 +10,7 @@ use order_core::domain::OrderId;
 use order_core::messages::Event;
 use order_core::service::{OrderService, ServiceError};
 use serde_json::{Value, json};
-use support::{ConnectionTrait, HOODIE, TEE, TestApp, spawn_app};
+use support::{HOODIE, TEE, TestApp, spawn_app};
 
 const ALICE: &str = "9a6c1f44-4d1b-4f7e-9a1e-1d2f3c4b5a69";
 const BOB: &str = "1f0e2d3c-0000-4000-8000-00000000b0b0";
