@@ -64,7 +64,7 @@ Local stack ready in {took:.0?}.
   User pool     {pool}, app client {client}
   Database      {db}
   Logs          {logs}/functions.log, {logs}/gateway.log, target/moto.log
-  Traces        {spans}   (one JSON span per line; e.g. jq 'select(.trace_id=="…")')
+  Traces        {spans}   (one JSON span per line; cargo xtask trace <order-id>)
 
 Get an ID token for the demo user ({DEMO_USERNAME} / {DEMO_PASSWORD}):
 
