@@ -1,34 +1,48 @@
-//! Developer commands: `cargo xtask test | lint | up | bench`.
+//! Developer commands: `cargo xtask test | lint | static | up | bench | trace`.
 //!
 //! Each sets up what it needs on a fresh machine by itself: the Python venvs (moto, cargo-lambda, checkers),
 //! PostgreSQL (the one at `DATABASE_URL`, the one on 127.0.0.1:5432, or a private cluster under `target/`),
 //! and the emulators on free loopback ports.
+//!
+//! - [`tools`]: cargo, the Python venvs, docker-compose;
+//! - [`checks`]: `test`, `lint`, `static`;
+//! - [`stack`]: the native stack (`up`, and what `test` and the benches run against);
+//! - [`bench`]: `bench pipeline | flush | coldstart`, with [`runtime_api`] for the cold starts;
+//! - [`trace`]: a trace from the native stack's span file as a waterfall.
 
 mod bench;
 mod checks;
-mod env;
+mod events;
 mod http;
 mod proc;
+mod runtime_api;
 mod stack;
-mod up;
+mod tools;
+mod trace;
 
 use anyhow::{Result, bail};
 
+const USAGE: &str = "usage: cargo xtask <command>
+
+  test [nextest args]  everything CI runs: unit, integration and static checks
+  lint                 cargo fmt --check and clippy -D warnings
+  static               Dockerfile, compose, Terraform and contract checks only
+  up                   the whole stack as local processes (no Docker)
+  bench [pipeline|flush|coldstart]  benchmarks (figures only, no assertions on time)
+  trace <order-id | trace-id> [spans file]  a trace from the native stack's spans as a waterfall";
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let root = env::repo_root()?;
+    let root = tools::repo_root()?;
     match args.first().map(String::as_str) {
         Some("test") => checks::test(&root, &args[1..]),
         Some("lint") => checks::lint(&root),
         Some("static") => checks::static_checks(&root),
-        Some("up") => up::up(&root),
+        Some("up") => stack::up::up(&root),
         Some("bench") => bench::bench(&root, &args[1..]),
+        Some("trace") => trace::trace(&root, &args[1..]),
         _ => {
-            eprintln!(
-                "usage: cargo xtask <command>\n\n  test [nextest args]  everything CI runs: unit, integration and static checks\n  lint                 cargo fmt --check and clippy -D warnings\n  static               Dockerfile, compose, Terraform and contract checks only
-  up                   the whole stack as local processes (no Docker)
-  bench [pipeline|flush|coldstart]  benchmarks (figures only, no assertions on time)"
-            );
+            eprintln!("{USAGE}");
             bail!("unknown command {:?}", args.first())
         }
     }

@@ -6,8 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use super::Options;
-use crate::proc;
+use crate::{proc, tools};
 
 /// Where the PostgreSQL server is and who connects: what goes into the functions' secret and `DB_*` variables.
 pub struct Server {
@@ -50,10 +49,9 @@ pub fn url(admin_url: &str, name: &str) -> Result<String> {
     Ok(format!("{server}/{name}"))
 }
 
-/// Creates the database (dropping it first if `fresh_database`), then runs the migrations and the seed.
-pub fn prepare(root: &Path, admin_url: &str, options: &Options) -> Result<()> {
-    let name = options.database;
-    if options.fresh_database {
+/// Creates database `name` (dropping it first if `fresh`), then runs the migrations and the seed; returns its URL.
+pub fn prepare(root: &Path, admin_url: &str, name: &str, fresh: bool) -> Result<String> {
+    if fresh {
         psql(
             admin_url,
             &format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#),
@@ -73,11 +71,34 @@ pub fn prepare(root: &Path, admin_url: &str, options: &Options) -> Result<()> {
     let database_url = url(admin_url, name)?;
     for bin in [&["--bin", "migration", "--", "up"][..], &["--bin", "seed"]] {
         proc::run(
-            super::cargo(root)
+            tools::cargo(root)
                 .args(["run", "--quiet", "-p", "migration"])
                 .args(bin)
                 .env("DATABASE_URL", &database_url),
         )?;
+    }
+    Ok(database_url)
+}
+
+/// Drops databases left behind by earlier test runs (`t_<uuid>`).
+pub fn drop_test_databases(admin_url: &str) -> Result<()> {
+    let out = Command::new("psql")
+        .arg(admin_url)
+        .args([
+            "-At",
+            "-c",
+            "SELECT datname FROM pg_database WHERE datname ~ '^t_[0-9a-f]{32}$'",
+        ])
+        .output()
+        .context("psql is required")?;
+    for name in String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+    {
+        let _ = psql(
+            admin_url,
+            &format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#),
+        );
     }
     Ok(())
 }

@@ -1,76 +1,84 @@
-//! The five functions under `cargo lambda watch` (the Lambda runtime API and invoke API on one loopback
-//! port), with the environment Terraform and compose.yaml give them: DB credentials from the Secrets Manager
-//! secret, never `DATABASE_URL`.
+//! The functions of `order_contract::topology::FUNCTIONS` under `cargo lambda watch` (the Lambda runtime API
+//! and invoke API on one loopback port), with the environment Terraform and compose.yaml give them: DB
+//! credentials from the Secrets Manager secret, never `DATABASE_URL`.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use order_contract::topology::{FUNCTIONS, Function, Queue};
 
+use super::aws::init::{DB_SECRET_NAME, Resources};
 use super::database::Server;
-use super::emulators::{DB_SECRET_NAME, Resources};
 use crate::proc::{self, Background};
-use crate::{env, http};
+use crate::{events, http, tools};
 
-/// Every function, by crate (= binary = `operationId`) name.
-pub const FUNCTIONS: [&str; 5] = [
-    "create-order",
-    "get-orders",
-    "process-order",
-    "update-stock",
-    "outbox-relay",
-];
 /// A warm-up includes `cargo run`'s freshness check and the function's init; compiling is done before.
 const WARM_UP: Duration = Duration::from_secs(300);
+
+/// The functions this checkout can build and run.
+///
+/// TODO(merge): the table names `cancel-order` before its crate reaches this branch; once every function of
+/// `FUNCTIONS` has its crate, this is `FUNCTIONS` itself and the filter goes.
+pub fn local(root: &Path) -> Vec<&'static Function> {
+    FUNCTIONS
+        .iter()
+        .filter(|f| {
+            root.join("services")
+                .join(f.name)
+                .join("Cargo.toml")
+                .exists()
+        })
+        .collect()
+}
 
 /// Builds the function binaries exactly as `cargo lambda watch` runs them, `cargo run --bin <function>` (no
 /// `-p`, which resolves features differently), so its `cargo run` finds them fresh; then the gateway and the
 /// migrations, each the way it is run (`-p`).
 pub fn build(root: &Path) -> Result<()> {
-    let mut functions = super::cargo(root);
+    let mut functions = tools::cargo(root);
     functions.arg("build");
-    for function in FUNCTIONS {
-        functions.args(["--bin", function]);
+    for function in local(root) {
+        functions.args(["--bin", function.name]);
     }
     proc::run(&mut functions)?;
     for package in ["local-gateway", "migration"] {
-        proc::run(super::cargo(root).args(["build", "-p", package]))?;
+        proc::run(tools::cargo(root).args(["build", "-p", package]))?;
     }
     Ok(())
 }
 
 /// The variables every function gets (compose.yaml's `x-function-env` plus the queue and relay settings).
 pub fn environment(
-    endpoint: &str,
+    aws_env: Vec<(&'static str, String)>,
     db: &Server,
     database: &str,
     aws: &Resources,
 ) -> Vec<(String, String)> {
-    let mut vars: Vec<(String, String)> = env::aws_env(endpoint)
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
     let fixed = [
         ("DB_SECRET_ARN", DB_SECRET_NAME),
         ("DB_HOST", &db.host),
         ("DB_PORT", &db.port),
         ("DB_NAME", database),
         ("DB_MAX_CONNECTIONS", "2"),
-        ("ORDERS_QUEUE_URL", &aws.orders_queue_url),
-        ("STOCK_QUEUE_URL", &aws.stock_queue_url),
+        (Queue::Orders.url_variable(), &aws.orders_queue_url),
+        (Queue::Stock.url_variable(), &aws.stock_queue_url),
         ("OUTBOX_MIN_AGE_SECONDS", "5"),
         ("OUTBOX_BATCH_SIZE", "100"),
         ("RUST_LOG", "info"),
         ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=local"),
         ("OTEL_TRACES_SAMPLER", "parentbased_always_on"),
     ];
-    vars.extend(
-        fixed
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    vars
+    aws_env
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .chain(
+            fixed
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+        .collect()
 }
 
 /// Starts `cargo lambda watch` on a free port; returns it and the invoke API's base URL.
@@ -81,14 +89,7 @@ pub fn start(
     hot_reload: bool,
     log_dir: &Path,
 ) -> Result<(Background, String)> {
-    // An env file, not --env-var: values may contain commas, which --env-var splits on. Single quotes keep
-    // them literal (an unquoted `=` in a value is a parse error).
-    if let Some((k, _)) = vars.iter().find(|(_, v)| v.contains('\'')) {
-        bail!("{k} contains a single quote, which the env file cannot carry");
-    }
-    let env_file = log_dir.join("functions.env");
-    let text: String = vars.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect();
-    std::fs::write(&env_file, text)?;
+    let env_file = write_env_file(vars, log_dir)?;
     let port = proc::free_port()?;
     let mut cmd = Command::new(venv.join("bin/cargo-lambda"));
     cmd.args([
@@ -105,8 +106,8 @@ pub fn start(
     if !hot_reload {
         cmd.arg("--ignore-changes");
     }
-    super::without_cargo_run_env(&mut cmd); // it runs `cargo run` for each function
-    // The functions inherit this environment: nothing may point them anywhere but the secret and moto.
+    tools::without_cargo_run_env(&mut cmd); // it runs `cargo run` for each function
+    // The functions inherit this environment: nothing may point them anywhere but the secret and the emulators.
     for inherited in [
         "DATABASE_URL",
         "AWS_PROFILE",
@@ -115,21 +116,22 @@ pub fn start(
     ] {
         cmd.env_remove(inherited);
     }
-    let mut watch = Background::spawn(
-        "cargo lambda watch",
-        &mut cmd,
-        &log_dir.join("functions.log"),
-    )?;
+    let log = log_dir.join("functions.log");
+    let mut watch = Background::spawn("cargo lambda watch", &mut cmd, &log)?;
     proc::wait_for_port(port, Duration::from_secs(60), Some(&mut watch))?;
     Ok((watch, format!("http://127.0.0.1:{port}")))
 }
 
-/// `INVOKE_URL_CREATE_ORDER` for `create-order` (what the gateway reads).
-pub fn invoke_url_variable(function: &str) -> String {
-    format!(
-        "INVOKE_URL_{}",
-        function.to_ascii_uppercase().replace('-', "_")
-    )
+/// An env file, not --env-var: values may contain commas, which --env-var splits on. Single quotes keep them
+/// literal (an unquoted `=` in a value is a parse error).
+fn write_env_file(vars: &[(String, String)], log_dir: &Path) -> Result<std::path::PathBuf> {
+    if let Some((k, _)) = vars.iter().find(|(_, v)| v.contains('\'')) {
+        bail!("{k} contains a single quote, which the env file cannot carry");
+    }
+    let env_file = log_dir.join("functions.env");
+    let text: String = vars.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect();
+    std::fs::write(&env_file, text)?;
+    Ok(env_file)
 }
 
 /// The Lambda Invoke API URL of `function`.
@@ -139,21 +141,19 @@ pub fn invoke_url(base: &str, function: &str) -> String {
 
 /// Invokes every function once with a harmless event (in parallel), so each is running, has read its secret
 /// and answers before the gateway opens.
-pub fn warm_up(base: &str, log_dir: &Path) -> Result<()> {
-    let results: Vec<Result<()>> = std::thread::scope(|s| {
-        let handles: Vec<_> = FUNCTIONS
+pub fn warm_up(root: &Path, base: &str, log_dir: &Path) -> Result<()> {
+    let functions = local(root);
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = functions
             .iter()
             .map(|f| s.spawn(move || warm_up_one(base, f)))
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("warm-up thread"))
+            .filter_map(|h| h.join().expect("warm-up thread").err())
+            .map(|e| format!("{e:#}"))
             .collect()
     });
-    let failures: Vec<String> = results
-        .into_iter()
-        .filter_map(|r| r.err().map(|e| format!("{e:#}")))
-        .collect();
     if !failures.is_empty() {
         bail!(
             "functions failed to start (see {}):\n  {}",
@@ -164,40 +164,19 @@ pub fn warm_up(base: &str, log_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn warm_up_one(base: &str, function: &str) -> Result<()> {
-    let (event, expect) = match function {
-        // No claims: the function answers 401 without touching the database.
-        "create-order" => (http_event("POST"), "\"statusCode\":401"),
-        "get-orders" => (http_event("GET"), "\"statusCode\":401"),
-        "process-order" | "update-stock" => (r#"{"Records":[]}"#.to_owned(), "batchItemFailures"),
-        // Reads the outbox: proves the secret and the database work.
-        _ => (scheduled_event(), "published"),
-    };
-    let reply = http::post_json(&invoke_url(base, function), &event, WARM_UP)
-        .with_context(|| format!("{function}: no answer"))?;
-    if reply.status != 200 || !reply.body.contains(expect) {
+fn warm_up_one(base: &str, function: &Function) -> Result<()> {
+    let name = function.name;
+    let probe = events::probe(function.trigger, "xtask-warm-up");
+    let reply = http::post_json(&invoke_url(base, name), &probe.event, WARM_UP)
+        .with_context(|| format!("{name}: no answer"))?;
+    if reply.status != 200 || !(probe.answered)(&reply.body) {
         bail!(
-            "{function} answered {}: {}",
+            "{name} answered {} (expected {}): {}",
             reply.status,
+            probe.expected,
             reply.body.trim()
         );
     }
-    eprintln!("   {function}: ready");
+    eprintln!("   {name}: ready");
     Ok(())
-}
-
-fn http_event(method: &str) -> String {
-    format!(
-        r#"{{"resource":"/orders","path":"/orders","httpMethod":"{method}","headers":{{}},"multiValueHeaders":{{}},
-        "queryStringParameters":null,"multiValueQueryStringParameters":null,"pathParameters":null,
-        "stageVariables":null,"requestContext":{{"resourcePath":"/orders","httpMethod":"{method}",
-        "path":"/local/orders","stage":"local","requestId":"xtask-warm-up","identity":{{}}}},
-        "body":null,"isBase64Encoded":false}}"#
-    )
-}
-
-fn scheduled_event() -> String {
-    r#"{"version":"0","id":"xtask-warm-up","detail-type":"Scheduled Event","source":"aws.events",
-    "account":"123456789012","time":"1970-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{}}"#
-        .to_owned()
 }

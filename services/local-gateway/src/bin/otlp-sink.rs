@@ -1,8 +1,9 @@
 //! otlp-sink: a dev-only OTLP/HTTP trace receiver for the native stack (where Jaeger, a container, cannot run).
 //!
 //! Decodes `POST /v1/traces` (protobuf) and appends one JSON line per span to `OTLP_SINK_FILE`:
-//! `{service, trace_id, span_id, parent_span_id, name, kind, attributes}`. The end-to-end tests read it to check
-//! that one trace covers an order's whole life; `jq` reads it for people.
+//! `{service, trace_id, span_id, parent_span_id, name, kind, start_unix_nano, end_unix_nano, status, attributes}`
+//! (`status`: `unset`, `ok` or `error`). The end-to-end tests read it to check that one trace covers an order's
+//! whole life; `cargo xtask trace` and `jq` read it for people.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value::Value};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use serde_json::{Map, json};
 
@@ -22,6 +24,15 @@ fn text(value: &Option<AnyValue>) -> serde_json::Value {
         Some(Value::IntValue(i)) => json!(i),
         Some(Value::DoubleValue(d)) => json!(d),
         other => json!(format!("{other:?}")),
+    }
+}
+
+/// The span status code as a word (OTLP: 0 unset, 1 ok, 2 error).
+fn status(span: &Span) -> &'static str {
+    match span.status.as_ref().map(|s| s.code) {
+        Some(1) => "ok",
+        Some(2) => "error",
+        _ => "unset",
     }
 }
 
@@ -54,6 +65,9 @@ fn lines(request: &ExportTraceServiceRequest) -> Vec<String> {
                         "parent_span_id": hex(&span.parent_span_id),
                         "name": span.name,
                         "kind": span.kind,
+                        "start_unix_nano": span.start_time_unix_nano,
+                        "end_unix_nano": span.end_time_unix_nano,
+                        "status": status(span),
                         "attributes": attributes,
                     })
                     .to_string(),

@@ -1,4 +1,4 @@
-//! What Terraform creates around the functions, created in moto by the very scripts compose runs:
+//! What Terraform creates around the functions, created in the emulators by the very scripts compose runs:
 //! docker/localstack/init-aws.sh (queues, DLQs, redrive, the DB secret; its `awslocal` calls go to
 //! xtask/bin/awslocal) and docker/cognito/init.py (user pool, app client, demo user).
 
@@ -8,9 +8,10 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use super::database::Server;
-use super::{DEMO_PASSWORD, DEMO_USERNAME, REGION};
-use crate::env;
+use super::Emulators;
+use super::cognito::{self, DEMO_PASSWORD, DEMO_USERNAME};
+use crate::proc;
+use crate::stack::database::Server;
 
 /// The secret's name, as in compose.yaml (`DB_SECRET_ARN` takes a name or an ARN).
 pub const DB_SECRET_NAME: &str = "orders/db";
@@ -23,16 +24,11 @@ pub struct Resources {
     pub client_id: String,
 }
 
-/// The JWKS URL moto serves to unsigned requests (see compose.yaml's `x-cognito`).
-pub fn jwks_url(endpoint: &str) -> String {
-    format!("{endpoint}/cognito-idp_{REGION}/.well-known/jwks.json")
-}
-
-/// Runs both init scripts against moto at `endpoint`.
+/// Runs both init scripts against the emulators.
 pub fn bootstrap(
     root: &Path,
     venv: &Path,
-    endpoint: &str,
+    emulators: &Emulators,
     db: &Server,
     dir: &Path,
 ) -> Result<Resources> {
@@ -45,11 +41,22 @@ pub fn bootstrap(
     let aws = |cmd: &mut Command| {
         cmd.current_dir(root)
             .env("PATH", &path)
-            .envs(env::aws_env(endpoint))
+            .envs(emulators.env())
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN");
     };
+    let (orders_queue_url, stock_queue_url) = queues_and_secret(db, &aws)?;
+    let (user_pool_id, client_id) = user_pool(venv, &emulators.cognito, dir, &aws)?;
+    Ok(Resources {
+        orders_queue_url,
+        stock_queue_url,
+        user_pool_id,
+        client_id,
+    })
+}
 
+/// docker/localstack/init-aws.sh; returns the two queues' URLs.
+fn queues_and_secret(db: &Server, aws: &dyn Fn(&mut Command)) -> Result<(String, String)> {
     let mut init_aws = Command::new("sh");
     init_aws
         .arg("docker/localstack/init-aws.sh")
@@ -75,14 +82,22 @@ pub fn bootstrap(
         aws(&mut cmd);
         output(&mut cmd).map(|url| url.trim().to_owned())
     };
-    let (orders_queue_url, stock_queue_url) = (queue_url("orders")?, queue_url("stock")?);
+    Ok((queue_url("orders")?, queue_url("stock")?))
+}
 
+/// docker/cognito/init.py; returns the user pool's and the app client's ids.
+fn user_pool(
+    venv: &Path,
+    endpoint: &str,
+    dir: &Path,
+    aws: &dyn Fn(&mut Command),
+) -> Result<(String, String)> {
     let env_file = dir.join("cognito.env");
     let mut cognito = Command::new(venv.join("bin/python"));
     cognito
         .arg("docker/cognito/init.py")
         .env("COGNITO_ENDPOINT_URL", endpoint)
-        .env("COGNITO_JWKS_URL", jwks_url(endpoint))
+        .env("COGNITO_JWKS_URL", cognito::jwks_url(endpoint))
         .env("COGNITO_ENV_FILE", &env_file)
         .env("DEMO_USERNAME", DEMO_USERNAME)
         .env("DEMO_PASSWORD", DEMO_PASSWORD);
@@ -94,12 +109,7 @@ pub fn bootstrap(
             .cloned()
             .with_context(|| format!("init.py wrote no {key}"))
     };
-    Ok(Resources {
-        orders_queue_url,
-        stock_queue_url,
-        user_pool_id: id("COGNITO_USER_POOL_ID")?,
-        client_id: id("COGNITO_CLIENT_ID")?,
-    })
+    Ok((id("COGNITO_USER_POOL_ID")?, id("COGNITO_CLIENT_ID")?))
 }
 
 /// moto signs every pool's tokens with one key that ships with it; xtask/moto_signing_key.py writes it to
@@ -120,12 +130,12 @@ pub fn moto_signing_key(root: &Path, venv: &Path, dir: &Path) -> Option<(PathBuf
 fn output(cmd: &mut Command) -> Result<String> {
     let out = cmd
         .output()
-        .with_context(|| format!("Failed to start {}", crate::proc::describe(cmd)))?;
+        .with_context(|| format!("Failed to start {}", proc::describe(cmd)))?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
         bail!(
             "{} failed ({}):\n{stdout}{}",
-            crate::proc::describe(cmd),
+            proc::describe(cmd),
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );

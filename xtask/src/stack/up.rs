@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::stack::{self, DEMO_PASSWORD, DEMO_USERNAME, Options, Stack};
+use super::aws::cognito::{self, DEMO_PASSWORD, DEMO_USERNAME};
+use super::{Options, Stack};
 
 /// Starts the stack, prints how to use it, and stops it on Ctrl-C (or SIGTERM), or when a part of it dies.
 pub fn up(root: &Path) -> Result<()> {
@@ -23,7 +24,7 @@ pub fn up(root: &Path) -> Result<()> {
         gateway_port: Some(3000),
         hot_reload: true,
     };
-    let mut stack = stack::start(root, &options)?;
+    let mut stack = super::start(root, &options)?;
     print_usage(&stack, started.elapsed(), root);
 
     loop {
@@ -53,10 +54,7 @@ fn print_usage(stack: &Stack, took: Duration, root: &Path) {
         .strip_prefix(root)
         .unwrap_or(&stack.log_dir)
         .display();
-    let sign_in = format!(
-        r#"{{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"{}","AuthParameters":{{"USERNAME":"{DEMO_USERNAME}","PASSWORD":"{DEMO_PASSWORD}"}}}}"#,
-        stack.client_id
-    );
+    let sign_in = cognito::sign_in_body(&stack.client_id);
     println!(
         r#"
 Local stack ready in {took:.0?}.
@@ -66,7 +64,7 @@ Local stack ready in {took:.0?}.
   User pool     {pool}, app client {client}
   Database      {db}
   Logs          {logs}/functions.log, {logs}/gateway.log, target/moto.log
-  Traces        {spans}   (one JSON span per line; e.g. jq 'select(.trace_id=="…")')
+  Traces        {spans}   (one JSON span per line; cargo xtask trace <order-id>)
 
 Get an ID token for the demo user ({DEMO_USERNAME} / {DEMO_PASSWORD}):
 
@@ -82,7 +80,7 @@ Place an order (2 black T-shirts), then list your orders:
   curl -s {api}/orders -H "Authorization: Bearer $TOKEN"
 
 Functions restart when their code changes. Ctrl-C stops everything."#,
-        aws = stack.aws_endpoint,
+        aws = stack.cognito_endpoint,
         pool = stack.user_pool_id,
         client = stack.client_id,
         db = stack.database_url,

@@ -1,0 +1,164 @@
+//! `cargo xtask bench coldstart`: cold start, binary size and idle RSS of the release function binaries beside a
+//! hello-world `lambda_runtime` binary, then warm `GET /orders` latency through the local gateway. Figures
+//! only; nothing here asserts anything about time.
+//!
+//! The release binaries are run under xtask's own minimal Lambda Runtime API ([`crate::runtime_api`]), not
+//! under `cargo lambda watch`: that one starts functions with `cargo run` (a debug build plus cargo's freshness
+//! check), which would measure cargo rather than the binary.
+
+mod run;
+mod warm;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::percentile as p;
+use crate::events::{self, Probe};
+use crate::stack::{self, Options, Stack};
+use crate::{proc, tools};
+use run::{MEMORY_MB, Measured};
+
+/// The baseline binary.
+const HELLO: &str = "hello-lambda";
+/// Cold starts per binary.
+const RUNS: usize = 10;
+
+/// One binary's figures.
+struct Row {
+    bin: &'static str,
+    size: u64,
+    runs: Vec<Measured>,
+}
+
+pub fn coldstart(root: &Path) -> Result<()> {
+    let binaries = binaries(root);
+    eprintln!(
+        "== coldstart: release build of the functions and hello-lambda (slow: lto, codegen-units=1)"
+    );
+    let mut build = tools::cargo(root);
+    build.args(["build", "--release"]);
+    for (bin, _) in &binaries {
+        build.args(["--bin", bin]);
+    }
+    proc::run(&mut build)?;
+
+    eprintln!(
+        "== coldstart: the native stack (PostgreSQL, the AWS emulators, cargo lambda watch, local gateway)"
+    );
+    let options = Options {
+        database: "bench_coldstart",
+        fresh_database: true,
+        gateway_port: None,
+        hot_reload: false,
+    };
+    let stack = stack::start(root, &options)?;
+    let rows = binaries
+        .iter()
+        .map(|(bin, probe)| measure(root, &stack, bin, probe))
+        .collect::<Result<Vec<_>>>()?;
+    print_table(&rows)?;
+    warm::warm_latency(&stack)?;
+    drop(stack);
+    Ok(())
+}
+
+/// The binaries measured, the baseline first, each with the event it gets.
+fn binaries(root: &Path) -> Vec<(&'static str, Probe)> {
+    let functions = stack::local_functions(root)
+        .into_iter()
+        .map(|f| (f.name, events::probe(f.trigger, "xtask-coldstart")));
+    [(HELLO, events::echo())]
+        .into_iter()
+        .chain(functions)
+        .collect()
+}
+
+/// `RUNS` cold starts of one binary.
+fn measure(root: &Path, stack: &Stack, bin: &'static str, probe: &Probe) -> Result<Row> {
+    let function_env = run::read_env_file(&stack.log_dir.join("functions.env"))?;
+    let path = root.join("target/release").join(bin);
+    let size = std::fs::metadata(&path)
+        .with_context(|| format!("{} is missing", path.display()))?
+        .len();
+    let log = stack.log_dir.join(format!("coldstart-{bin}.log"));
+    let runs = (0..RUNS)
+        .map(|i| {
+            run::cold_start(&path, bin, probe, &function_env, &log, i)
+                .with_context(|| format!("{bin}: cold start {i} (log: {})", log.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    eprintln!("   {bin}: {RUNS} cold starts");
+    Ok(Row { bin, size, runs })
+}
+
+fn millis(runs: &[Measured], which: impl Fn(&Measured) -> Duration) -> Vec<f64> {
+    let mut v: Vec<f64> = runs
+        .iter()
+        .map(|r| which(r).as_secs_f64() * 1000.0)
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+const LEGEND: &str = "
+cold start: exec -> first event answered, release binaries (workspace release profile: lto, strip,
+codegen-units=1), RUNS runs each, one at a time, under xtask's own minimal Lambda Runtime API emulator
+on loopback (std only; not cargo lambda's, whose `watch` starts functions with `cargo run` and debug
+builds). Env: the stack's functions.env (secret, PostgreSQL, queues, OTLP to otlp-sink) plus
+AWS_LAMBDA_*; memory size MEMORY MB is only reported, not enforced. Events: API Gateway GET
+/orders without claims (401), SQS with zero records, EventBridge scheduled event for the relay (reads the
+outbox), echo for hello-lambda. init = exec -> first GET .../invocation/next; answered = exec -> POST
+.../response received. Idle RSS: VmRSS when the second .../next arrives (lower median of the runs).
+The rest of the stack was running meanwhile (gateway relay timer, SQS pollers), and so may other builds.
+";
+
+fn print_table(rows: &[Row]) -> Result<()> {
+    let hello_p50 = rows
+        .iter()
+        .find(|row| row.bin == HELLO)
+        .map(|row| p(&millis(&row.runs, |r| r.answered), 50.0))
+        .context("no hello-lambda figures")?;
+    let legend = LEGEND
+        .replace("RUNS", &RUNS.to_string())
+        .replace("MEMORY", MEMORY_MB);
+    println!("{legend}");
+    println!(
+        "{:<14} {:>9} {:>9} {:>11} {:>11} {:>9} {:>13} {:>10}",
+        "binary", "init p50", "init min", "answer p50", "answer min", "x hello", "size", "idle RSS"
+    );
+    for row in rows {
+        print_row(row, hello_p50);
+    }
+    println!("(x hello = answer p50 / hello-lambda's answer p50)");
+    for Row { bin, size, .. } in rows {
+        println!(
+            "size {bin}: {size} bytes ({:.2} MiB)",
+            *size as f64 / 1_048_576.0
+        );
+    }
+    Ok(())
+}
+
+fn print_row(row: &Row, hello_p50: f64) {
+    let init = millis(&row.runs, |r| r.init);
+    let answered = millis(&row.runs, |r| r.answered);
+    let mut rss: Vec<u64> = row.runs.iter().map(|r| r.rss_kib).collect();
+    rss.sort_unstable();
+    let rss = rss
+        .get(rss.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(0);
+    println!(
+        "{:<14} {:>7.1}ms {:>7.1}ms {:>9.1}ms {:>9.1}ms {:>9.2} {:>13} {:>6.1}MiB",
+        row.bin,
+        p(&init, 50.0),
+        init[0],
+        p(&answered, 50.0),
+        answered[0],
+        p(&answered, 50.0) / hello_p50,
+        format!("{:.2}MiB", row.size as f64 / 1_048_576.0),
+        rss as f64 / 1024.0
+    );
+}

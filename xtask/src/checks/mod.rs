@@ -1,0 +1,78 @@
+//! The checks CI runs: `test` (the native stack, nextest, then the static checks), `lint`, and the static
+//! checks of the deployment files (in [`static_checks`]).
+
+mod static_checks;
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::Result;
+
+use crate::stack::{self, database};
+use crate::{proc, tools};
+
+pub use static_checks::static_checks;
+
+/// Everything CI runs. Extra arguments go to nextest (e.g. a test filter).
+///
+/// The native stack comes first: its PostgreSQL and moto serve the integration tests, and all of it (the
+/// functions under `cargo lambda watch` behind the local gateway) the end-to-end tests, which get its
+/// coordinates as `E2E_*` variables.
+pub fn test(root: &Path, extra: &[String]) -> Result<()> {
+    let options = stack::Options {
+        database: "orders_e2e",
+        fresh_database: true,
+        gateway_port: None,
+        hot_reload: false,
+    };
+    let stack = stack::start(root, &options)?;
+    database::drop_test_databases(&stack.admin_url)?;
+    eprintln!(
+        "== PostgreSQL: {}\n== AWS emulator: {}\n== gateway: {}",
+        stack.admin_url, stack.sqs_endpoint, stack.gateway_url
+    );
+
+    let mut cmd = if proc::succeeds(Command::new("cargo").args(["nextest", "--version"])) {
+        let mut c = Command::new("cargo");
+        c.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        c
+    } else {
+        let mut c = Command::new("cargo");
+        c.args(["test", "--workspace", "--no-fail-fast"]);
+        c
+    };
+    tools::without_cargo_run_env(&mut cmd);
+    cmd.args(extra)
+        .current_dir(root)
+        .env("TEST_DATABASE_ADMIN_URL", &stack.admin_url)
+        .envs(stack.e2e_env());
+    cmd.envs(stack.aws_env.clone());
+    let tests = proc::run(&mut cmd);
+    drop(stack);
+    tests?;
+    if extra.is_empty() {
+        static_checks(root)?;
+    }
+    Ok(())
+}
+
+/// `cargo fmt --check` and clippy with warnings as errors.
+pub fn lint(root: &Path) -> Result<()> {
+    proc::run(
+        Command::new("cargo")
+            .args(["fmt", "--all", "--", "--check"])
+            .current_dir(root),
+    )?;
+    proc::run(
+        Command::new("cargo")
+            .args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(root),
+    )
+}

@@ -1,0 +1,214 @@
+//! A minimal Lambda Runtime API server (std only) for exactly one invocation, so a release binary can be run
+//! and timed as Lambda runs it, without `cargo lambda watch` (which starts functions with `cargo run`).
+//!
+//! The first `GET .../invocation/next` gets the event; later ones are reported and never answered, so the
+//! function stays idle until it is killed. Everything the function sends is reported as an [`Event`] with the
+//! instant the whole request had arrived.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+
+const NEXT: &str = "/2018-06-01/runtime/invocation/next";
+const INVOCATION: &str = "/2018-06-01/runtime/invocation/";
+
+/// What the function did.
+pub enum Event {
+    /// It asked for the next event.
+    Next(Instant),
+    /// It answered request `id` with `body`.
+    Response(Instant, String, String),
+    /// It reported an error, or called something this server does not serve.
+    Error(String),
+}
+
+/// The server, on a free loopback port until dropped.
+pub struct RuntimeApi {
+    pub port: u16,
+    /// What the function did, in order.
+    pub events: Receiver<Event>,
+    stop: Arc<AtomicBool>,
+}
+
+/// The one invocation served, and where reports go.
+struct Invocation {
+    event: String,
+    request_id: String,
+    function_arn: String,
+    served: AtomicBool,
+    tx: Mutex<Sender<Event>>,
+}
+
+impl RuntimeApi {
+    /// Serves `event` as request `request_id` of the function `function_arn`.
+    pub fn start(event: String, request_id: String, function_arn: String) -> Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let (tx, events) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let invocation = Arc::new(Invocation {
+            event,
+            request_id,
+            function_arn,
+            served: AtomicBool::new(false),
+            tx: Mutex::new(tx),
+        });
+        let stopping = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let invocation = Arc::clone(&invocation);
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &invocation);
+                });
+            }
+        });
+        Ok(Self { port, events, stop })
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port)); // wakes the accept loop
+    }
+}
+
+impl Invocation {
+    fn report(&self, event: Event) {
+        let _ = self.tx.lock().map(|tx| tx.send(event));
+    }
+}
+
+/// One parsed request.
+struct Request {
+    method: String,
+    target: String,
+    body: String,
+}
+
+/// Serves one keep-alive connection until the peer closes it.
+fn serve(stream: TcpStream, invocation: &Invocation) -> Result<()> {
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    while let Some(request) = read_request(&mut reader)? {
+        let at = Instant::now();
+        let Request {
+            method,
+            target,
+            body,
+        } = request;
+        if method == "GET" && target == NEXT {
+            invocation.report(Event::Next(at));
+            if !invocation.served.swap(true, Ordering::SeqCst) {
+                send_event(&mut writer, invocation)?;
+            } // later ones are never answered: the function idles here
+        } else if let Some(rest) = target.strip_prefix(INVOCATION)
+            && method == "POST"
+        {
+            invocation.report(match rest.split_once('/') {
+                Some((id, "response")) => Event::Response(at, id.to_owned(), body),
+                _ => Event::Error(format!("{target}: {body}")),
+            });
+            accepted(&mut writer)?;
+        } else {
+            invocation.report(Event::Error(format!("{method} {target}: {body}")));
+            accepted(&mut writer)?;
+        }
+    }
+    Ok(())
+}
+
+/// The next request on the connection, `None` once the peer has closed it.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Result<Option<Request>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let target = parts.next().unwrap_or_default().to_owned();
+    let (mut length, mut chunked) = (0usize, false);
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 {
+            return Ok(None);
+        }
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.parse().unwrap_or(0);
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = value.eq_ignore_ascii_case("chunked");
+            }
+        }
+    }
+    let body = if chunked {
+        read_chunked(reader)?
+    } else {
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        body
+    };
+    let body = String::from_utf8_lossy(&body).into_owned();
+    Ok(Some(Request {
+        method,
+        target,
+        body,
+    }))
+}
+
+fn send_event(writer: &mut TcpStream, invocation: &Invocation) -> Result<()> {
+    let deadline = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() + 30_000;
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+         Lambda-Runtime-Aws-Request-Id: {}\r\nLambda-Runtime-Deadline-Ms: {deadline}\r\n\
+         Lambda-Runtime-Invoked-Function-Arn: {}\r\n\
+         Lambda-Runtime-Trace-Id: Root=1-6752b1a0-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1\r\n\
+         Content-Length: {}\r\n\r\n",
+        invocation.request_id,
+        invocation.function_arn,
+        invocation.event.len()
+    );
+    writer.write_all(format!("{head}{}", invocation.event).as_bytes())?;
+    Ok(())
+}
+
+fn accepted(writer: &mut TcpStream) -> Result<()> {
+    let body = r#"{"status":"OK"}"#;
+    writer.write_all(
+        format!(
+            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )?;
+    Ok(())
+}
+
+fn read_chunked(reader: &mut BufReader<TcpStream>) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size)?;
+        let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)?;
+        let mut chunk = vec![0; size + 2]; // and its CRLF
+        reader.read_exact(&mut chunk)?;
+        if size == 0 {
+            return Ok(body);
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+}

@@ -1,0 +1,52 @@
+//! The AWS services the stack emulates, on loopback: SQS, Secrets Manager and Cognito on moto.
+
+pub mod cognito;
+pub mod init;
+mod moto;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::proc::Background;
+
+/// The region everything is created in.
+pub const REGION: &str = "us-east-1";
+
+/// The running emulators and where each service is.
+pub struct Emulators {
+    /// SQS and Secrets Manager (what the functions and the gateway call).
+    pub sqs: String,
+    /// Cognito (user pool, sign-in, JWKS).
+    pub cognito: String,
+}
+
+impl Emulators {
+    /// Starts the emulators on free loopback ports; they stop when the processes returned are dropped.
+    pub fn start(root: &Path, venv: &Path) -> Result<(Self, Vec<Background>)> {
+        let (endpoint, server) = moto::start(root, venv)?;
+        let emulators = Self {
+            sqs: endpoint.clone(),
+            cognito: endpoint,
+        };
+        Ok((emulators, vec![server]))
+    }
+
+    /// What every AWS SDK client in tests and the stack gets (see [`env`]).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        env(&self.sqs)
+    }
+}
+
+/// Environment every AWS SDK client in tests and the local stack gets: the emulator, fake credentials, a
+/// region. Nothing can reach real AWS.
+pub fn env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_REGION", REGION.to_owned()),
+        ("AWS_DEFAULT_REGION", REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
+}
