@@ -369,3 +369,13 @@ async fn api_gateways_x_ray_header_continues_its_trace_when_there_is_no_tracepar
         SpanId::from_hex("53995c3f42cd8ad8").unwrap()
     );
 }
+
+#[test]
+fn a_context_without_tracestate_carries_no_empty_attribute() {
+    exporter();
+    let span = tracing::info_span!("publish");
+    let context = order_core::telemetry::span_trace_context(&span);
+    assert!(context.contains_key("traceparent"), "{context:?}");
+    // SQS refuses a message attribute whose value is empty; real SQS and LocalStack answer 400.
+    assert!(context.values().all(|v| !v.is_empty()), "{context:?}");
+}

@@ -17,29 +17,13 @@ use crate::{events, http, tools};
 /// A warm-up includes `cargo run`'s freshness check and the function's init; compiling is done before.
 const WARM_UP: Duration = Duration::from_secs(300);
 
-/// The functions this checkout can build and run.
-///
-/// TODO(merge): the table names `cancel-order` before its crate reaches this branch; once every function of
-/// `FUNCTIONS` has its crate, this is `FUNCTIONS` itself and the filter goes.
-pub fn local(root: &Path) -> Vec<&'static Function> {
-    FUNCTIONS
-        .iter()
-        .filter(|f| {
-            root.join("services")
-                .join(f.name)
-                .join("Cargo.toml")
-                .exists()
-        })
-        .collect()
-}
-
 /// Builds the function binaries exactly as `cargo lambda watch` runs them, `cargo run --bin <function>` (no
 /// `-p`, which resolves features differently), so its `cargo run` finds them fresh; then the gateway and the
 /// migrations, each the way it is run (`-p`).
 pub fn build(root: &Path) -> Result<()> {
     let mut functions = tools::cargo(root);
     functions.arg("build");
-    for function in local(root) {
+    for function in FUNCTIONS {
         functions.args(["--bin", function.name]);
     }
     proc::run(&mut functions)?;
@@ -141,8 +125,8 @@ pub fn invoke_url(base: &str, function: &str) -> String {
 
 /// Invokes every function once with a harmless event (in parallel), so each is running, has read its secret
 /// and answers before the gateway opens.
-pub fn warm_up(root: &Path, base: &str, log_dir: &Path) -> Result<()> {
-    let functions = local(root);
+pub fn warm_up(base: &str, log_dir: &Path) -> Result<()> {
+    let functions = FUNCTIONS;
     let failures: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = functions
             .iter()

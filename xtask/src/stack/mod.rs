@@ -19,8 +19,6 @@ use crate::tools::python;
 use aws::cognito::{self, DEMO_PASSWORD, DEMO_USERNAME};
 use aws::{Emulators, REGION};
 
-pub use functions::local as local_functions;
-
 /// What kind of stack to start.
 pub struct Options {
     /// The database the functions use; created if missing.
@@ -193,7 +191,7 @@ fn run_parts(
         &stack.log_dir,
     )?;
     stack.processes.push(watch);
-    functions::warm_up(root, &invoke_base, &stack.log_dir)?;
+    functions::warm_up(&invoke_base, &stack.log_dir)?;
 
     steps.step("local gateway");
     let port = gateway::port(options.gateway_port)?;

@@ -102,11 +102,13 @@ pub fn current_trace_context() -> TraceContext {
     span_trace_context(&tracing::Span::current())
 }
 
-/// `span`'s context as W3C headers.
+/// `span`'s context as W3C headers. Empty values are left out: the propagator writes `tracestate: ""` when
+/// the context has none, and SQS refuses a message attribute with an empty value.
 pub fn span_trace_context(span: &tracing::Span) -> TraceContext {
     let cx = span.context();
     let mut carrier = HashMap::new();
     global::get_text_map_propagator(|p| p.inject_context(&cx, &mut carrier));
+    carrier.retain(|_, value: &mut String| !value.is_empty());
     carrier
 }
 

@@ -18,6 +18,7 @@ use super::percentile as p;
 use crate::events::{self, Probe};
 use crate::stack::{self, Options, Stack};
 use crate::{proc, tools};
+use order_contract::topology::FUNCTIONS;
 use run::{MEMORY_MB, Measured};
 
 /// The baseline binary.
@@ -33,7 +34,7 @@ struct Row {
 }
 
 pub fn coldstart(root: &Path) -> Result<()> {
-    let binaries = binaries(root);
+    let binaries = binaries();
     eprintln!(
         "== coldstart: release build of the functions and hello-lambda (slow: lto, codegen-units=1)"
     );
@@ -65,9 +66,9 @@ pub fn coldstart(root: &Path) -> Result<()> {
 }
 
 /// The binaries measured, the baseline first, each with the event it gets.
-fn binaries(root: &Path) -> Vec<(&'static str, Probe)> {
-    let functions = stack::local_functions(root)
-        .into_iter()
+fn binaries() -> Vec<(&'static str, Probe)> {
+    let functions = FUNCTIONS
+        .iter()
         .map(|f| (f.name, events::probe(f.trigger, "xtask-coldstart")));
     [(HELLO, events::echo())]
         .into_iter()

@@ -175,6 +175,7 @@ fn the_documented_names_are_the_plan_s_table() {
             "OutboxOldestAgeSeconds",
             "StalledOrders",
             "LowStockEvents",
+            "OutboxStuckRows",
         ]
     );
 }
