@@ -1,11 +1,11 @@
-//! Developer commands: `cargo xtask test | lint | static | up | bench | trace`.
+//! Developer commands: `cargo xtask test | lint | static | up | bench | trace | image-replay`.
 //!
 //! Each sets up what it needs on a fresh machine by itself: the Python venvs (moto, cargo-lambda, checkers),
 //! PostgreSQL (the one at `DATABASE_URL`, the one on 127.0.0.1:5432, or a private cluster under `target/`),
 //! and the emulators on free loopback ports.
 //!
 //! - [`tools`]: cargo, the Python venvs, docker-compose;
-//! - [`checks`]: `test`, `lint`, `static`;
+//! - [`checks`]: `test`, `lint`, `static`, `image-replay` (the image build's steps without an engine);
 //! - [`stack`]: the native stack (`up`, and what `test` and the benches run against);
 //! - [`bench`]: `bench pipeline | flush | coldstart`, with [`runtime_api`] for the cold starts;
 //! - [`trace`]: a trace from the native stack's span file as a waterfall.
@@ -29,7 +29,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   static               Dockerfile, compose, Terraform and contract checks only
   up                   the whole stack as local processes (no Docker)
   bench [pipeline|flush|coldstart]  benchmarks (figures only, no assertions on time)
-  trace <order-id | trace-id> [spans file]  a trace from the native stack's spans as a waterfall";
+  trace <order-id | trace-id> [spans file]  a trace from the native stack's spans as a waterfall
+  image-replay [scratch dir]  the Dockerfile's build steps on the host, from the dockerignored context (slow)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +42,7 @@ fn main() -> Result<()> {
         Some("up") => stack::up::up(&root),
         Some("bench") => bench::bench(&root, &args[1..]),
         Some("trace") => trace::trace(&root, &args[1..]),
+        Some("image-replay") => checks::image_replay(&root, &args[1..]),
         _ => {
             eprintln!("{USAGE}");
             bail!("unknown command {:?}", args.first())

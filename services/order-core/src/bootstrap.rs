@@ -154,14 +154,17 @@ where
     .await
 }
 
-/// The invocation's deadline (`Lambda-Runtime-Deadline-Ms`) as an instant on this machine's clock.
-fn deadline_of(context: &lambda_runtime::Context) -> std::time::Instant {
+/// The invocation's deadline (`Lambda-Runtime-Deadline-Ms`) as an instant on this machine's clock, or `None`
+/// when it is not in the future as the event arrives. Lambda always gives the function's timeout ahead; an
+/// emulator may not (`cargo lambda watch` sends a deadline already past), and then the relay runs without one,
+/// bounded by its pass count.
+fn deadline_of(context: &lambda_runtime::Context) -> Option<std::time::Instant> {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default();
-    let left = std::time::Duration::from_millis(context.deadline.saturating_sub(now_ms));
-    std::time::Instant::now() + left
+    let left = std::time::Duration::from_millis(context.deadline.checked_sub(now_ms)?);
+    (!left.is_zero()).then(|| std::time::Instant::now() + left)
 }
 
 /// The scheduled relay: publish, expire, measure; an error when messages could not be published.
@@ -179,7 +182,7 @@ pub async fn serve_scheduled(
             async move {
                 let run = wired
                     .service
-                    .relay_until(settings, Some(deadline))
+                    .relay_until(settings, deadline)
                     .instrument(span);
                 let report = wired.invoke(run).await?;
                 if report.publish.failed > 0 {

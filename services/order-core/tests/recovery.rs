@@ -388,14 +388,22 @@ async fn the_relay_stops_claiming_rows_near_its_deadline() {
     };
     let service = OrderService::new(app.deps.clone());
 
-    let near = std::time::Instant::now() + Duration::from_secs(2);
-    let late = service.relay_until(settings, Some(near)).await.unwrap();
+    let past = std::time::Instant::now();
+    let late = service.relay_until(settings, Some(past)).await.unwrap();
     let far = std::time::Instant::now() + Duration::from_secs(60);
     let in_time = service.relay_until(settings, Some(far)).await.unwrap();
 
-    assert_eq!(
-        late.publish.published, 0,
-        "less than the margin left: nothing claimed"
-    );
+    assert_eq!(late.publish.published, 0, "no time left: nothing claimed");
     assert_eq!(in_time.publish.published, 1);
+}
+
+#[test]
+fn the_relay_keeps_ten_seconds_in_hand_or_a_quarter_of_a_short_budget() {
+    use order_core::service::margin_for;
+    assert_eq!(margin_for(Duration::from_secs(60)), Duration::from_secs(10));
+    assert_eq!(
+        margin_for(Duration::from_secs(2)),
+        Duration::from_millis(500)
+    );
+    assert_eq!(margin_for(Duration::ZERO), Duration::ZERO);
 }

@@ -56,6 +56,18 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// `docker/image-replay.sh`: the Dockerfile's build steps run on the host against the build context as
+/// `.dockerignore` filters it. A full release build, so run by hand, not by `test`.
+pub fn image_replay(root: &Path, extra: &[String]) -> Result<()> {
+    let mut cmd = Command::new("bash");
+    cmd.arg(root.join("docker/image-replay.sh"))
+        .arg(root)
+        .args(extra)
+        .current_dir(root);
+    tools::without_cargo_run_env(&mut cmd);
+    proc::run(&mut cmd)
+}
+
 /// `cargo fmt --check` and clippy with warnings as errors.
 pub fn lint(root: &Path) -> Result<()> {
     proc::run(

@@ -8,7 +8,7 @@ mod relay;
 use std::sync::Arc;
 
 pub use orders::Created;
-pub use relay::RelayReport;
+pub use relay::{DEADLINE_MARGIN, RelayReport, margin_for};
 
 use crate::db::Db;
 use crate::domain::{OrderStatus, ProductId};

@@ -15,8 +15,16 @@ use super::{OrderService, ServiceError};
 /// Batches one relay invocation publishes at most.
 pub const MAX_RELAY_PASSES: usize = 50;
 /// Time kept in hand before the invocation's deadline: a pass (claim, send with its bounded timeout, mark)
-/// fits comfortably in it, and the expiry sweep and the gauges after it too.
+/// fits comfortably in it, and the expiry sweep and the gauges after it too. An invocation whose whole budget
+/// is short (an emulator's deadline, a small timeout) keeps a quarter of it instead: see [`margin_for`].
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
+
+/// The time kept in hand for an invocation that had `budget` left when it started: [`DEADLINE_MARGIN`], or a
+/// quarter of the budget when that is less, so a short budget still leaves room for passes. A deadline already
+/// past claims nothing.
+pub fn margin_for(budget: Duration) -> Duration {
+    DEADLINE_MARGIN.min(budget / 4)
+}
 /// Orders one relay invocation expires at most (the next run continues).
 pub const MAX_EXPIRIES: u64 = 500;
 
@@ -73,11 +81,17 @@ impl OrderService {
     ) -> Result<PublishReport, ServiceError> {
         let deps = &self.deps;
         let mut total = PublishReport::default();
+        let margin = deadline.map(|d| margin_for(d.saturating_duration_since(Instant::now())));
         for _ in 0..MAX_RELAY_PASSES {
-            if deadline
-                .is_some_and(|d| d.saturating_duration_since(Instant::now()) < DEADLINE_MARGIN)
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if let (Some(left), Some(margin)) = (left, margin)
+                && (left.is_zero() || left < margin)
             {
-                tracing::warn!("stopping before the invocation deadline; the next run continues");
+                tracing::warn!(
+                    left_ms = left.as_millis() as u64,
+                    margin_ms = margin.as_millis() as u64,
+                    "stopping before the invocation deadline; the next run continues"
+                );
                 break;
             }
             let selection = Selection::Due {

@@ -72,11 +72,14 @@ pub async fn publish(
     selection: Selection,
 ) -> Result<PublishReport, DbErr> {
     let txn = conn.begin().await?;
+    let by_relay = matches!(selection, Selection::Due { .. });
     let rows = claim(&txn, queues, selection).await?;
     let claimed = rows.iter().map(Claimed::new).collect::<Vec<_>>();
     let (sent, failed) = send(sender, queues, &claimed).await;
-    mark(&txn, &sent, true).await?;
-    mark(&txn, &failed, false).await?;
+    mark_published(&txn, &sent).await?;
+    if by_relay {
+        back_off(&txn, &failed).await?;
+    }
     txn.commit().await?;
     Ok(PublishReport {
         published: sent.len(),
@@ -187,30 +190,45 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 /// A row that failed this many times counts as stuck (the `OutboxStuckRows` gauge and its alarm).
 pub const STUCK_AFTER_ATTEMPTS: i32 = 5;
 
-/// Counts an attempt on each row, and marks the sent ones published; a failed row waits 2^attempts seconds
-/// (at most [`MAX_BACKOFF`]) before the relay takes it again.
-async fn mark(txn: &DatabaseTransaction, ids: &[Uuid], published: bool) -> Result<(), DbErr> {
+/// Marks the sent rows published, counting the attempt.
+async fn mark_published(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<(), DbErr> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut update = outbox::Entity::update_many()
+    outbox::Entity::update_many()
         .col_expr(
             outbox::Column::Attempts,
             Expr::col(outbox::Column::Attempts).add(1),
         )
-        .filter(outbox::Column::Id.is_in(ids.to_vec()));
-    update = if published {
-        update.col_expr(outbox::Column::PublishedAt, Expr::current_timestamp())
-    } else {
-        update.col_expr(
+        .col_expr(outbox::Column::PublishedAt, Expr::current_timestamp())
+        .filter(outbox::Column::Id.is_in(ids.to_vec()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Counts a failed relay attempt on each row: it waits 2^attempts seconds (at most [`MAX_BACKOFF`]) before the
+/// relay takes it again, so a row that keeps failing does not hold up the rows behind it. A writer's own
+/// publish right after its commit does not back off: the relay is the fallback for exactly that failure.
+async fn back_off(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .col_expr(
             outbox::Column::NextAttemptAt,
             Expr::cust_with_values(
                 "now() + make_interval(secs => least(power(2, attempts + 1), $1))",
                 [MAX_BACKOFF.as_secs_f64()],
             ),
         )
-    };
-    update.exec(txn).await?;
+        .filter(outbox::Column::Id.is_in(ids.to_vec()))
+        .exec(txn)
+        .await?;
     Ok(())
 }
 
