@@ -25,7 +25,7 @@ use anyhow::{Result, bail};
 const USAGE: &str = "usage: cargo xtask <command>
 
   test [nextest args]  everything CI runs: unit, integration and static checks
-  lint                 cargo fmt --check and clippy -D warnings
+  lint                 cargo fmt --check, one HTTP/TLS/crypto stack per function, clippy -D warnings
   static               Dockerfile, compose, Terraform and contract checks only
   up                   the whole stack as local processes (no Docker)
   bench [pipeline|flush|coldstart]  benchmarks (figures only, no assertions on time)

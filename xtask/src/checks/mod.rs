@@ -1,6 +1,7 @@
-//! The checks CI runs: `test` (the native stack, nextest, then the static checks), `lint`, and the static
-//! checks of the deployment files (in [`static_checks`]).
+//! The checks CI runs: `test` (the native stack, nextest, then the static checks), `lint` (with
+//! [`one_stack`]), and the static checks of the deployment files (in [`static_checks`]).
 
+mod one_stack;
 mod static_checks;
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use anyhow::Result;
 use crate::stack::{self, database};
 use crate::{proc, tools};
 
+pub use one_stack::one_stack;
 pub use static_checks::static_checks;
 
 /// Everything CI runs. Extra arguments go to nextest (e.g. a test filter).
@@ -68,13 +70,14 @@ pub fn image_replay(root: &Path, extra: &[String]) -> Result<()> {
     proc::run(&mut cmd)
 }
 
-/// `cargo fmt --check` and clippy with warnings as errors.
+/// `cargo fmt --check`, one HTTP/TLS/crypto stack per function binary, and clippy with warnings as errors.
 pub fn lint(root: &Path) -> Result<()> {
     proc::run(
         Command::new("cargo")
             .args(["fmt", "--all", "--", "--check"])
             .current_dir(root),
     )?;
+    one_stack(root)?;
     proc::run(
         Command::new("cargo")
             .args([
