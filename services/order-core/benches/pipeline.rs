@@ -96,7 +96,7 @@ async fn main() -> anyhow::Result<()> {
         "pushing {orders} orders with {clients} concurrent clients, {consumers} consumers per queue"
     );
     let started = Instant::now();
-    let service = OrderService { deps: deps.clone() };
+    let service = OrderService::new(deps.clone());
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut producers = Vec::new();
     for c in 0..clients {

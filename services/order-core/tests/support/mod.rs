@@ -228,9 +228,7 @@ async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
 
 impl TestApp {
     pub fn orders(&self) -> OrderService {
-        OrderService {
-            deps: self.deps.clone(),
-        }
+        OrderService::new(self.deps.clone())
     }
 
     /// Receives up to 10 messages (visibility 0 by default in tests so failures come straight back).
