@@ -13,11 +13,14 @@ use crate::{proc, tools};
 
 pub use static_checks::static_checks;
 
+/// Orders in the soak `test` runs (`cargo xtask soak` runs 5,000 by default).
+const SOAK_ORDERS: usize = 300;
+
 /// Everything CI runs. Extra arguments go to nextest (e.g. a test filter).
 ///
 /// The native stack comes first: its PostgreSQL and moto serve the integration tests, and all of it (the
 /// functions under `cargo lambda watch` behind the local gateway) the end-to-end tests, which get its
-/// coordinates as `E2E_*` variables.
+/// coordinates as `E2E_*` variables. Then a 300-order soak under faults on the same stack, then the static checks.
 pub fn test(root: &Path, extra: &[String]) -> Result<()> {
     let options = stack::Options {
         database: "orders_e2e",
@@ -25,7 +28,7 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
         gateway_port: None,
         hot_reload: false,
     };
-    let stack = stack::start(root, &options)?;
+    let mut stack = stack::start(root, &options)?;
     database::drop_test_databases(&stack.admin_url)?;
     eprintln!(
         "== PostgreSQL: {}\n== AWS emulator: {}\n== gateway: {}",
@@ -48,8 +51,15 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
         .envs(stack.e2e_env());
     cmd.envs(stack.aws_env.clone());
     let tests = proc::run(&mut cmd);
+    // The short soak last, on the same stack: it restarts PostgreSQL and crashes the functions.
+    let soak = if extra.is_empty() && tests.is_ok() {
+        crate::soak::run(&mut stack, SOAK_ORDERS)
+    } else {
+        Ok(())
+    };
     drop(stack);
     tests?;
+    soak?;
     if extra.is_empty() {
         static_checks(root)?;
     }

@@ -2,8 +2,9 @@
 //! and invoke API on one loopback port), with the environment Terraform and compose.yaml give them: DB
 //! credentials from the Secrets Manager secret, never `DATABASE_URL`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -65,45 +66,115 @@ pub fn environment(
         .collect()
 }
 
-/// Starts `cargo lambda watch` on a free port; returns it and the invoke API's base URL.
-pub fn start(
-    root: &Path,
-    venv: &Path,
-    vars: &[(String, String)],
-    hot_reload: bool,
-    log_dir: &Path,
-) -> Result<(Background, String)> {
-    let env_file = write_env_file(vars, log_dir)?;
-    let port = proc::free_port()?;
-    let mut cmd = Command::new(venv.join("bin/cargo-lambda"));
-    cmd.args([
-        "lambda",
-        "watch",
-        "--invoke-address",
-        "127.0.0.1",
-        "--invoke-port",
-    ])
-    .arg(port.to_string())
-    .arg("--env-file")
-    .arg(&env_file)
-    .current_dir(root);
-    if !hot_reload {
-        cmd.arg("--ignore-changes");
+/// `cargo lambda watch`, which runs every function, and what it takes to start it again on the same port.
+pub struct Host {
+    watch: Mutex<Option<Background>>,
+    cmd: Mutex<Command>,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Host {
+    /// Starts `cargo lambda watch` on a free port; returns it and the invoke API's base URL.
+    pub fn start(
+        root: &Path,
+        venv: &Path,
+        vars: &[(String, String)],
+        hot_reload: bool,
+        log_dir: &Path,
+    ) -> Result<(Self, String)> {
+        let env_file = write_env_file(vars, log_dir)?;
+        let port = proc::free_port()?;
+        let mut cmd = Command::new(venv.join("bin/cargo-lambda"));
+        cmd.args([
+            "lambda",
+            "watch",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+        ])
+        .arg(port.to_string())
+        .arg("--env-file")
+        .arg(&env_file)
+        .current_dir(root);
+        if !hot_reload {
+            cmd.arg("--ignore-changes");
+        }
+        tools::without_cargo_run_env(&mut cmd); // it runs `cargo run` for each function
+        // The functions inherit this environment: nothing may point them anywhere but the secret and the emulators.
+        for inherited in [
+            "DATABASE_URL",
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_SESSION_TOKEN",
+        ] {
+            cmd.env_remove(inherited);
+        }
+        let host = Self {
+            watch: Mutex::new(None),
+            cmd: Mutex::new(cmd),
+            port,
+            log: log_dir.join("functions.log"),
+        };
+        host.spawn(false)?;
+        Ok((host, format!("http://127.0.0.1:{port}")))
     }
-    tools::without_cargo_run_env(&mut cmd); // it runs `cargo run` for each function
-    // The functions inherit this environment: nothing may point them anywhere but the secret and the emulators.
-    for inherited in [
-        "DATABASE_URL",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-    ] {
-        cmd.env_remove(inherited);
+
+    fn spawn(&self, append: bool) -> Result<()> {
+        let mut cmd = self.cmd.lock().unwrap_or_else(|e| e.into_inner());
+        let mut watch =
+            Background::spawn_logging("cargo lambda watch", &mut cmd, &self.log, append)?;
+        proc::wait_for_port(self.port, Duration::from_secs(60), Some(&mut watch))?;
+        *self.watch.lock().unwrap_or_else(|e| e.into_inner()) = Some(watch);
+        Ok(())
     }
-    let log = log_dir.join("functions.log");
-    let mut watch = Background::spawn("cargo lambda watch", &mut cmd, &log)?;
-    proc::wait_for_port(port, Duration::from_secs(60), Some(&mut watch))?;
-    Ok((watch, format!("http://127.0.0.1:{port}")))
+
+    /// Kills every function process at once (`SIGKILL`, mid-invocation or not) and `cargo lambda watch` with
+    /// them, then starts it again on the same port: what a crashed execution environment is in Lambda. (Killing
+    /// one function mid-invocation is not enough: `cargo lambda watch` never answers that function again.)
+    pub fn crash_and_restart(&self) -> Result<usize> {
+        let killed = {
+            let mut watch = self.watch.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(old) = watch.take() else {
+                bail!("cargo lambda watch is not running");
+            };
+            let children = children(old.pid());
+            for pid in &children {
+                let _ = Command::new("kill").args(["-KILL", pid]).status();
+            }
+            drop(old);
+            children.len()
+        };
+        self.spawn(true)?;
+        Ok(killed)
+    }
+
+    /// Fails, naming it, if `cargo lambda watch` has exited.
+    pub fn check_alive(&self) -> Result<()> {
+        match self
+            .watch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            Some(watch) => watch.check_alive(),
+            None => bail!("cargo lambda watch is not running"),
+        }
+    }
+}
+
+/// The pids of `parent`'s children.
+fn children(parent: u32) -> Vec<String> {
+    Command::new("pgrep")
+        .args(["-P", &parent.to_string()])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// An env file, not --env-var: values may contain commas, which --env-var splits on. Single quotes keep them
