@@ -12,9 +12,6 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-/// Where the PostgreSQL 15 server binaries live (Debian's `postgresql-15`).
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
-
 /// A certificate authority that exists only for one test.
 pub struct TestCa {
     cert_pem: String,
@@ -162,7 +159,7 @@ impl Drop for TlsPostgres {
 
 /// A PostgreSQL binary, run as `postgres` through `runuser` when we are root.
 fn pg_command(name: &str) -> io::Result<Command> {
-    let program = Path::new(PG_BIN).join(name);
+    let program = pg_bin(name);
     if is_root()? {
         let mut wrapped = Command::new("runuser");
         wrapped.args(["-u", "postgres", "--"]).arg(program);
@@ -170,6 +167,17 @@ fn pg_command(name: &str) -> io::Result<Command> {
     } else {
         Ok(Command::new(program))
     }
+}
+
+/// Debian keeps initdb, pg_ctl and postgres outside PATH, under `/usr/lib/postgresql/<version>/bin`.
+fn pg_bin(name: &str) -> PathBuf {
+    let installed = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|version| version.path().join("bin").join(name))
+        .find(|candidate| candidate.exists());
+    installed.unwrap_or_else(|| PathBuf::from(name))
 }
 
 fn is_root() -> io::Result<bool> {
