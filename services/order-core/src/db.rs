@@ -7,12 +7,13 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
+use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::RwLock;
 
-use crate::config::{DbSettings, DbSource};
+use crate::config::{DbSettings, DbSource, DbTls};
 
 /// The pool and where its credentials come from.
 pub struct Db {
@@ -180,6 +181,10 @@ async fn resolve_url(
 }
 
 async fn open(settings: &DbSettings, url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+    // sqlx 0.9 builds its `verify-ca` verifier with the process-wide rustls provider, and rustls cannot pick one
+    // when both ring and aws-lc-rs are compiled in (they are here: sqlx uses ring, the AWS SDK aws-lc-rs): it
+    // panics on the first connection. Install ring, the provider sqlx's handshake uses; `Err` = already set.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut options = ConnectOptions::new(url.expose_secret().to_owned());
     options
         .max_connections(settings.max_connections)
@@ -188,9 +193,22 @@ async fn open(settings: &DbSettings, url: &SecretString) -> anyhow::Result<Datab
         .connect_timeout(settings.acquire_timeout)
         .connect_lazy(true)
         .sqlx_logging(false);
+    let tls = settings.tls.clone();
+    options.map_sqlx_postgres_opts(move |pg| apply_tls(&tls, pg));
     Database::connect(options)
         .await
         .context("Failed to set up the database pool")
+}
+
+/// `PGSSLMODE` and `PGSSLROOTCERT` as read at init win over the URL (and over sqlx's own lenient reading).
+fn apply_tls(tls: &DbTls, mut pg: PgConnectOptions) -> PgConnectOptions {
+    if let Some(mode) = tls.mode {
+        pg = pg.ssl_mode(mode);
+    }
+    if let Some(pem) = &tls.root_cert_pem {
+        pg = pg.ssl_root_cert_from_pem(pem.clone());
+    }
+    pg
 }
 
 /// Percent-encodes a URL userinfo component (RDS passwords contain any printable character).
