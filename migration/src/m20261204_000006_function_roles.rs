@@ -187,7 +187,10 @@ $$;"#
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(&up_sql()).await?;
+        manager
+            .get_connection()
+            .execute_unprepared(&up_sql())
+            .await?;
         Ok(())
     }
 
@@ -208,9 +211,7 @@ mod tests {
     fn every_role_is_a_plain_identifier_and_grants_only_on_known_tables() {
         for r in &FUNCTION_ROLES {
             assert!(
-                r.role
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b == b'_'),
+                r.role.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
                 "{} needs no quoting",
                 r.role
             );
