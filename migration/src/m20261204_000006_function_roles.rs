@@ -208,6 +208,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_role_is_named_after_its_function_as_terraform_derives_it() {
+        // infra/main.tf `locals.db_roles`: "orders_" + the function name with "_" for "-".
+        for r in &FUNCTION_ROLES {
+            assert_eq!(r.role, format!("orders_{}", r.function.replace('-', "_")));
+        }
+    }
+
+    #[test]
     fn every_role_is_a_plain_identifier_and_grants_only_on_known_tables() {
         for r in &FUNCTION_ROLES {
             assert!(
