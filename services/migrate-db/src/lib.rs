@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod lambda;
 pub mod roles;
+pub mod scram;
 
 use migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use migration::{Migrator, MigratorTrait};

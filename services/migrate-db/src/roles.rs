@@ -67,23 +67,30 @@ fn parse(raw: &str) -> Result<BTreeMap<String, String>, String> {
     serde_json::from_str(raw).map_err(|e| format!("not a JSON object of role to secret ARN: {e}"))
 }
 
-/// `ALTER ROLE <role> PASSWORD '<password>'` for a role of [`migration::FUNCTION_ROLES`] (plain identifiers,
-/// never quoted); the password is a standard-conforming literal (quotes doubled, backslashes literal).
+/// `ALTER ROLE <role> PASSWORD '<SCRAM verifier>'` for a role of [`migration::FUNCTION_ROLES`] (plain
+/// identifiers, never quoted): PostgreSQL stores a verifier it is given as is, so the password itself never
+/// reaches the server or its DDL log.
 fn alter_password(role: &str, password: &str) -> Result<String, MigrateError> {
+    check(role, password)?;
+    Ok(format!(
+        "ALTER ROLE {role} WITH LOGIN PASSWORD '{}'",
+        crate::scram::new_verifier(password)
+    ))
+}
+
+fn check(role: &str, password: &str) -> Result<(), MigrateError> {
     if !migration::FUNCTION_ROLES.iter().any(|r| r.role == role) {
         return Err(MigrateError::RoleSecret(format!(
             "{role} is not a function role of the migrations"
         )));
     }
-    if password.is_empty() || password.contains('\0') {
+    // SASLprep leaves printable ASCII as it is; anything else PostgreSQL might normalise differently.
+    if password.is_empty() || !password.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
         return Err(MigrateError::RoleSecret(format!(
-            "{role}: the password is empty or holds a NUL"
+            "{role}: the password must be non-empty printable ASCII"
         )));
     }
-    Ok(format!(
-        "ALTER ROLE {role} WITH LOGIN PASSWORD '{}'",
-        password.replace('\'', "''")
-    ))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -102,11 +109,15 @@ mod tests {
     }
 
     #[test]
-    fn quotes_in_a_password_stay_inside_the_literal() {
-        assert_eq!(
-            alter_password("orders_get_orders", r"it's\").unwrap(),
-            r"ALTER ROLE orders_get_orders WITH LOGIN PASSWORD 'it''s\'"
+    fn the_statement_carries_a_verifier_never_the_password() {
+        let statement = alter_password("orders_get_orders", "it's-a-secret").unwrap();
+        assert!(
+            statement.starts_with(
+                "ALTER ROLE orders_get_orders WITH LOGIN PASSWORD 'SCRAM-SHA-256$4096:"
+            ),
+            "{statement}"
         );
+        assert!(!statement.contains("secret"));
     }
 
     #[test]
@@ -114,5 +125,6 @@ mod tests {
         assert!(alter_password("postgres", "x").is_err());
         assert!(alter_password("orders_get_orders; DROP TABLE orders", "x").is_err());
         assert!(alter_password("orders_get_orders", "").is_err());
+        assert!(alter_password("orders_get_orders", "tab\there").is_err());
     }
 }

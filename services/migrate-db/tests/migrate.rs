@@ -250,3 +250,34 @@ async fn a_role_secret_naming_another_user_fails_the_run_and_sets_nothing() {
     );
     assert_eq!(verifier(&test.conn, "postgres").await, before);
 }
+
+#[tokio::test]
+async fn our_scram_verifier_is_the_one_postgresql_computes_for_the_same_password_and_salt() {
+    use base64::Engine;
+    // Arrange: a throwaway role whose password PostgreSQL hashes itself.
+    let test = empty_db().await;
+    let role = format!("t_scram_{}", uuid::Uuid::new_v4().simple());
+    let password = "Zq3-random+Password_With.Punctuation!";
+    test.conn
+        .execute_unprepared(&format!(
+            "SET password_encryption = 'scram-sha-256'; CREATE ROLE {role} PASSWORD '{password}'"
+        ))
+        .await
+        .expect("create the role");
+    let theirs = verifier(&test.conn, &role).await;
+    test.conn
+        .execute_unprepared(&format!("DROP ROLE {role}"))
+        .await
+        .expect("drop the role");
+
+    // Act: ours, with PostgreSQL's salt and iteration count.
+    let (head, _) = theirs.split_once('$').unwrap().1.split_once('$').unwrap();
+    let (iterations, salt) = head.split_once(':').unwrap();
+    let salt = base64::engine::general_purpose::STANDARD
+        .decode(salt)
+        .unwrap();
+    let ours = migrate_db::scram::verifier(password, &salt, iterations.parse().unwrap());
+
+    // Assert
+    assert_eq!(ours, theirs);
+}
