@@ -80,8 +80,9 @@ fn queues_and_secret(db: &Server, aws: &dyn Fn(&mut Command)) -> Result<(String,
         .env("DB_USERNAME", &db.username)
         .env("DB_PASSWORD", &db.password)
         .env("DB_ROLE_SECRETS", role_secrets())
-        // The local server trusts loopback connections: the role name is what decides the privileges.
-        .env("DB_ROLE_PASSWORD", "")
+        // Empty on a server that trusts loopback connections (the role name decides the privileges); else
+        // the server's password, which `database::set_role_passwords` gives the roles.
+        .env("DB_ROLE_PASSWORD", &db.password)
         .env("MAX_RECEIVE_COUNT", "3");
     aws(&mut init_aws);
     output(&mut init_aws)?;
