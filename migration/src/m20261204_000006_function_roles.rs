@@ -5,7 +5,8 @@
 //! `unique_violation` is taken as "it exists"), the grants are made in this database, and `down` revokes them
 //! here and drops a role only when no other database still grants it anything.
 //!
-//! No role owns anything and none may create in schema `public`, so none can CREATE, ALTER or DROP a table.
+//! No role owns anything and none may create in schema `public` (nor temporary tables), so none can CREATE,
+//! ALTER or DROP a table.
 //! Passwords are not set here: locally PostgreSQL trusts loopback connections; in AWS migrate-db sets each
 //! role's password from its Secrets Manager secret after migrating (`DB_ROLE_SECRET_ARNS`).
 //!
@@ -141,7 +142,11 @@ fn on_this_database(statement: &str) -> String {
 fn up_sql() -> String {
     // PostgreSQL 15 no longer lets PUBLIC create in `public`; older servers (and databases upgraded from them)
     // still do, so say it.
-    let mut sql = vec!["REVOKE CREATE ON SCHEMA public FROM PUBLIC;".to_owned()];
+    let mut sql = vec![
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC;".to_owned(),
+        // Nor temporary tables, which every role may create by default: no function uses one.
+        on_this_database("REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC"),
+    ];
     for r in &FUNCTION_ROLES {
         let role = r.role;
         sql.push(create_role(role));
@@ -160,7 +165,8 @@ fn up_sql() -> String {
 /// Revokes what `up` granted in this database, then drops each role unless another database still grants it
 /// something (`dependent_objects_still_exist`): that database's `down` drops it.
 fn down_sql() -> String {
-    let mut sql = Vec::new();
+    // PostgreSQL's default again; `CREATE` on `public` stays revoked (also PostgreSQL 15's default).
+    let mut sql = vec![on_this_database("GRANT TEMPORARY ON DATABASE %I TO PUBLIC")];
     for r in &FUNCTION_ROLES {
         let role = r.role;
         let tables = TABLES.join(", ");

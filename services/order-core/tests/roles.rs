@@ -69,6 +69,14 @@ fn every_function_has_a_role_and_every_role_a_function() {
     functions.sort_unstable();
     with_roles.sort_unstable();
     assert_eq!(functions, with_roles);
+    for r in &FUNCTION_ROLES {
+        let function = order_core::topology::function(r.function).unwrap();
+        assert_eq!(
+            r.role,
+            function.db_role(),
+            "xtask and Terraform derive the same name"
+        );
+    }
 }
 
 #[tokio::test]
@@ -113,6 +121,7 @@ async fn no_function_role_can_create_alter_drop_or_truncate_a_table() {
             "CREATE TABLE public.intruder (id int)",
             "CREATE TABLE intruder (id int)",
             "CREATE SCHEMA intruder",
+            "CREATE TEMP TABLE intruder (id int)",
             "ALTER TABLE orders ADD COLUMN intruder int",
             "ALTER TABLE product_info DROP CONSTRAINT product_info_reserved_within_on_hand",
             "DROP TABLE outbox",
