@@ -91,6 +91,24 @@ async fn stock_on_hand(product: Uuid) -> i32 {
     row.expect("the product is seeded").stock_on_hand
 }
 
+/// The roles of the sessions open on the stack's database: each function's pool keeps its connections idle
+/// between invocations, logged in as the role of the secret it read.
+async fn session_roles() -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = Database::connect(stack().database_url)
+        .await
+        .expect("the stack's database");
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT DISTINCT usename::text FROM pg_stat_activity WHERE datname = current_database()",
+    ))
+    .await
+    .expect("a query")
+    .iter()
+    .map(|row| row.try_get_by_index(0).expect("a role name"))
+    .collect()
+}
+
 /// A token just like the demo user's ID token, signed with moto's own key, after `change` (or none).
 async fn forged_id_token(change: impl FnOnce(&mut Value)) -> (String, String) {
     let stack = stack();
@@ -150,6 +168,19 @@ async fn an_order_placed_through_the_gateway_is_fulfilled_and_the_stock_goes_dow
             .any(|o| o["id"] == order["id"]),
         "{listed}"
     );
+    // Each function did its part logged in as its own role (DB_SECRET_ARN = its own secret).
+    let roles = session_roles().await;
+    for role in [
+        "orders_create_order",
+        "orders_get_orders",
+        "orders_process_order",
+        "orders_update_stock",
+    ] {
+        assert!(
+            roles.iter().any(|r| r == role),
+            "{role} not among {roles:?}"
+        );
+    }
 }
 
 #[tokio::test]

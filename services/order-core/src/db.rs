@@ -22,10 +22,29 @@ pub struct Db {
     conn: RwLock<DatabaseConnection>,
 }
 
+/// A database login as Secrets Manager holds it: the RDS-managed master secret and the per-function role
+/// secrets share this shape.
 #[derive(Deserialize)]
-struct RdsSecret {
-    username: String,
-    password: SecretString,
+pub struct Credentials {
+    pub username: String,
+    pub password: SecretString,
+}
+
+/// Reads the secret `secret_id` (a name or an ARN) as `{username, password}`.
+pub async fn read_credentials(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> anyhow::Result<Credentials> {
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .context("Failed to read the database secret")?;
+    let raw = out
+        .secret_string()
+        .context("the database secret has no string value")?;
+    serde_json::from_str(raw).context("the database secret is not {username, password}")
 }
 
 impl Db {
@@ -160,17 +179,7 @@ async fn resolve_url(
         } => {
             let client =
                 secrets.context("DB_SECRET_ARN is set but no Secrets Manager client was given")?;
-            let out = client
-                .get_secret_value()
-                .secret_id(secret_arn)
-                .send()
-                .await
-                .context("Failed to read the database secret")?;
-            let raw = out
-                .secret_string()
-                .context("the database secret has no string value")?;
-            let secret: RdsSecret = serde_json::from_str(raw)
-                .context("the database secret is not {username, password}")?;
+            let secret = read_credentials(client, secret_arn).await?;
             Ok(SecretString::from(format!(
                 "postgres://{}:{}@{host}:{port}/{name}",
                 urlencode(&secret.username),

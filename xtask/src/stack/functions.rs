@@ -1,6 +1,10 @@
 //! The functions of `order_contract::topology::FUNCTIONS` under `cargo lambda watch` (the Lambda runtime API
 //! and invoke API on one loopback port), with the environment Terraform and compose.yaml give them: DB
-//! credentials from the Secrets Manager secret, never `DATABASE_URL`.
+//! credentials from the function's own Secrets Manager secret (its role), never `DATABASE_URL`.
+//!
+//! `cargo lambda watch` runs every function with one env file, so the one variable that differs per function,
+//! `DB_SECRET_ARN`, comes from the workspace Cargo.toml (`[workspace.metadata.lambda.bin.<function>.env]`),
+//! which cargo-lambda applies over the env file when it starts that function.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use order_contract::topology::{FUNCTIONS, Function, Queue};
 
-use super::aws::init::{DB_SECRET_NAME, Resources};
+use super::aws::init::Resources;
 use super::database::Server;
 use crate::proc::{self, Background};
 use crate::{events, http, tools};
@@ -34,15 +38,15 @@ pub fn build(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The variables every function gets (compose.yaml's `x-function-env` plus the queue and relay settings).
+/// The variables every function gets (compose.yaml's `x-function-env` plus the queue and relay settings), but
+/// `DB_SECRET_ARN`: a function without its own never falls back to another's login, it fails its warm-up.
 pub fn environment(
     aws_env: Vec<(&'static str, String)>,
     db: &Server,
     database: &str,
     aws: &Resources,
 ) -> Vec<(String, String)> {
-    let fixed = [
-        ("DB_SECRET_ARN", DB_SECRET_NAME),
+    let fixed: [(&str, &str); 11] = [
         ("DB_HOST", &db.host),
         ("DB_PORT", &db.port),
         ("DB_NAME", database),
@@ -234,4 +238,25 @@ fn warm_up_one(base: &str, function: &Function) -> Result<()> {
     }
     eprintln!("   {name}: ready");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::aws::init::role_secret_name;
+
+    #[test]
+    fn each_function_gets_its_own_db_secret_from_the_workspace_manifest() {
+        let manifest = include_str!("../../../Cargo.toml");
+        for function in FUNCTIONS {
+            let table = format!("[workspace.metadata.lambda.bin.{}.env]", function.name);
+            let entry = format!(r#"DB_SECRET_ARN = "{}""#, role_secret_name(function.name));
+            let after = manifest
+                .split_once(&table)
+                .unwrap_or_else(|| panic!("Cargo.toml has no {table}"))
+                .1;
+            let body = after.split("\n[").next().unwrap_or_default();
+            assert!(body.contains(&entry), "{table} must set {entry}");
+        }
+    }
 }

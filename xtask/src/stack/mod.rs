@@ -167,7 +167,7 @@ fn run_parts(
     steps: &Steps,
 ) -> Result<()> {
     steps.step(
-        "queues, DLQs and the DB secret (docker/localstack/init-aws.sh), user pool and demo user (docker/cognito/init.py)",
+        "queues, DLQs, the DB secret and one per function role (docker/localstack/init-aws.sh), user pool and demo user (docker/cognito/init.py)",
     );
     let server = database::Server::parse(&stack.admin_url)?;
     let aws = aws::init::bootstrap(root, venv, emulators, &server, &stack.log_dir)?;
@@ -192,6 +192,7 @@ fn run_parts(
         options.database,
         options.fresh_database,
     )?;
+    database::set_role_passwords(&stack.admin_url, &server)?;
 
     steps.step("trace receiver: otlp-sink (OTLP/HTTP) writing target/local-stack/spans.jsonl");
     let (sink, otlp_endpoint) = gateway::start_otlp_sink(root, stack)?;
