@@ -101,6 +101,20 @@ impl Drop for Background {
     }
 }
 
+/// The pids `pgrep` prints for `args` (e.g. `["-P", parent]` or `["-f", pattern]`); none if it finds none.
+pub fn pgrep(args: &[&str]) -> Vec<String> {
+    Command::new("pgrep")
+        .args(args)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A free TCP port on loopback.
 pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())

@@ -143,10 +143,8 @@ impl Faults {
     }
 
     fn signal_emulator(&self, signal: &str) {
-        for pid in pids(&format!(
-            "moto_server -H 127.0.0.1 -p {}$",
-            self.emulator_port
-        )) {
+        let pattern = format!("moto_server -H 127.0.0.1 -p {}$", self.emulator_port);
+        for pid in proc::pgrep(&["-f", &pattern]) {
             let _ = Command::new("kill")
                 .args([&format!("-{signal}"), pid.as_str()])
                 .status();
@@ -178,18 +176,4 @@ fn pg_ctlcluster(cluster: &str, action: &str) -> bool {
     args.extend(cluster.split_whitespace());
     args.extend(action.split_whitespace());
     proc::succeeds(Command::new("pg_ctlcluster").args(&args))
-}
-
-/// The pids whose command line matches `pattern` (`pgrep -f`).
-fn pids(pattern: &str) -> Vec<String> {
-    Command::new("pgrep")
-        .args(["-f", pattern])
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }

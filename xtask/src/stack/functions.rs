@@ -142,7 +142,7 @@ impl Host {
             let Some(old) = watch.take() else {
                 bail!("cargo lambda watch is not running");
             };
-            let children = children(old.pid());
+            let children = proc::pgrep(&["-P", &old.pid().to_string()]);
             for pid in &children {
                 let _ = Command::new("kill").args(["-KILL", pid]).status();
             }
@@ -165,20 +165,6 @@ impl Host {
             None => bail!("cargo lambda watch is not running"),
         }
     }
-}
-
-/// The pids of `parent`'s children.
-fn children(parent: u32) -> Vec<String> {
-    Command::new("pgrep")
-        .args(["-P", &parent.to_string()])
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// An env file, not --env-var: values may contain commas, which --env-var splits on. Single quotes keep them
