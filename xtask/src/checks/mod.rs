@@ -1,6 +1,7 @@
 //! The checks CI runs: `test` (the native stack, nextest, then the static checks), `lint`, and the static
 //! checks of the deployment files (in [`static_checks`]).
 
+mod fuzz;
 mod static_checks;
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use anyhow::Result;
 use crate::stack::{self, database};
 use crate::{proc, tools};
 
+pub use fuzz::fuzz;
 pub use static_checks::static_checks;
 
 /// Everything CI runs. Extra arguments go to nextest (e.g. a test filter).
@@ -48,8 +50,19 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
         .envs(stack.e2e_env());
     cmd.envs(stack.aws_env.clone());
     let tests = proc::run(&mut cmd);
+    // A bounded fuzz run while the stack is still up, after the tests (a filtered run skips it).
+    let fuzzed = if tests.is_ok() && extra.is_empty() {
+        fuzz::run(
+            root,
+            &stack,
+            &["--max-examples".to_owned(), fuzz::TEST_EXAMPLES.to_string(), "--seed".to_owned(), fuzz::TEST_SEED.to_string()],
+        )
+    } else {
+        Ok(())
+    };
     drop(stack);
     tests?;
+    fuzzed?;
     if extra.is_empty() {
         static_checks(root)?;
     }
