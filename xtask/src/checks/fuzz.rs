@@ -14,7 +14,7 @@ use crate::stack::{self, Stack};
 use crate::tools;
 
 /// Examples per operation in `cargo xtask test` (bounded: about a minute on two cores).
-pub const TEST_EXAMPLES: u32 = 50;
+pub const TEST_EXAMPLES: u32 = 100;
 /// A fixed seed in `cargo xtask test`: the same requests on every run, so CI is repeatable.
 pub const TEST_SEED: u64 = 20261204;
 /// Examples per operation in `cargo xtask fuzz` unless `--max-examples` says otherwise.
@@ -77,14 +77,18 @@ pub fn run(root: &Path, stack: &Stack, extra: &[String]) -> Result<()> {
     );
     let started = Instant::now();
     // Not proc::run: it would echo the token.
-    let status = cmd.status().context("Failed to start schemathesis (.venv/bin/st)")?;
+    let status = cmd
+        .status()
+        .context("Failed to start schemathesis (.venv/bin/st)")?;
     eprintln!(
         "== fuzzing took {:.1}s; JUnit report in {}",
         started.elapsed().as_secs_f64(),
         report_dir.display()
     );
     if !status.success() {
-        bail!("schemathesis found responses that break docs/openapi.yaml or the state check ({status})");
+        bail!(
+            "schemathesis found responses that break docs/openapi.yaml or the state check ({status})"
+        );
     }
     Ok(())
 }

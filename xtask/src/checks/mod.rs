@@ -1,5 +1,5 @@
-//! The checks CI runs: `test` (the native stack, nextest, then the static checks), `lint`, and the static
-//! checks of the deployment files (in [`static_checks`]).
+//! The checks CI runs: `test` (the native stack, nextest, a bounded fuzz pass, then the static checks), `lint`,
+//! the static checks of the deployment files (in [`static_checks`]), and `fuzz` (in [`fuzz`]).
 
 mod fuzz;
 mod static_checks;
@@ -19,7 +19,7 @@ pub use static_checks::static_checks;
 ///
 /// The native stack comes first: its PostgreSQL and moto serve the integration tests, and all of it (the
 /// functions under `cargo lambda watch` behind the local gateway) the end-to-end tests, which get its
-/// coordinates as `E2E_*` variables.
+/// coordinates as `E2E_*` variables. Then, unfiltered and green, a bounded `fuzz` pass against the same stack.
 pub fn test(root: &Path, extra: &[String]) -> Result<()> {
     let options = stack::Options {
         database: "orders_e2e",
@@ -55,7 +55,12 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
         fuzz::run(
             root,
             &stack,
-            &["--max-examples".to_owned(), fuzz::TEST_EXAMPLES.to_string(), "--seed".to_owned(), fuzz::TEST_SEED.to_string()],
+            &[
+                "--max-examples".to_owned(),
+                fuzz::TEST_EXAMPLES.to_string(),
+                "--seed".to_owned(),
+                fuzz::TEST_SEED.to_string(),
+            ],
         )
     } else {
         Ok(())

@@ -176,7 +176,10 @@ fn a_header_value_that_is_not_utf8_reaches_the_function_read_as_latin1() {
     let json = event_json(&event);
 
     assert_eq!(json["headers"]["idempotency-key"], "\u{d7}\u{f8}\u{9b}");
-    assert_eq!(json["multiValueHeaders"]["idempotency-key"], json!(["\u{d7}\u{f8}\u{9b}"]));
+    assert_eq!(
+        json["multiValueHeaders"]["idempotency-key"],
+        json!(["\u{d7}\u{f8}\u{9b}"])
+    );
     assert_eq!(json["headers"]["accept"], "application/json");
     let request = lambda_http::request::from_str(&json.to_string()).unwrap();
     assert!(request.headers()["idempotency-key"].to_str().is_err());
