@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::stack::aws::cognito;
 use crate::stack::{self, Stack};
-use crate::tools;
+use crate::{proc, tools};
 
 /// Examples per operation in `cargo xtask test` (bounded: about a minute on two cores).
 pub const TEST_EXAMPLES: u32 = 100;
@@ -56,6 +56,12 @@ pub fn run(root: &Path, stack: &Stack, extra: &[String]) -> Result<()> {
         Duration::from_secs(30),
     )
     .context("Failed to sign the demo user in for the fuzzer")?;
+    // The state check must see a change before its silence means anything.
+    proc::run(
+        Command::new(root.join(".venv/bin/python"))
+            .arg(root.join("xtask/fuzz/selftest.py"))
+            .env("FUZZ_DATABASE_URL", &stack.database_url),
+    )?;
     let report_dir = root.join("target/fuzz");
     let mut cmd = Command::new(root.join(".venv/bin/st"));
     cmd.current_dir(root)
