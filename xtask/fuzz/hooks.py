@@ -98,7 +98,7 @@ class State:
     def __init__(self) -> None:
         self.conn = psycopg.connect(os.environ["FUZZ_DATABASE_URL"], autocommit=True)
         self.before: Snapshot | None = None
-        # id(response) -> (response, changes); the response is kept so that its id is not reused.
+        # id(response) -> (response, changes, strict); the response is kept so that its id is not reused.
         self.verdicts: dict[int, tuple[object, list[str], bool]] = {}
         self.calls = 0
         self.strict = 0
