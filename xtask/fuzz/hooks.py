@@ -16,7 +16,7 @@ after the request that started it has been answered. So two fingerprints are com
 
 Run with one worker (`--workers 1`): the comparison assumes no other request runs in between.
 
-`map_body` points half of the generated order lines at products of the demo catalogue (random UUIDs are all
+`map_body` points half of the generated orders at products of the demo catalogue (random UUIDs are all
 unknown products, 422), so orders get placed and the stateful phase can follow `Location` to read and cancel
 them.
 """
@@ -140,21 +140,24 @@ def state() -> State:
 
 @schemathesis.hook
 def map_body(context, body):
-    """Half of the well-formed order lines name a catalogue product (chosen by the generated id)."""
+    """Half of the well-formed orders (chosen by the first generated id) name catalogue products only, each
+    line another product while the catalogue lasts."""
     operation = getattr(context, "operation", None)
     if operation is None or (operation.method.upper(), operation.path) != ("POST", "/orders"):
         return body
     catalogue = state().catalogue
     if not catalogue or not isinstance(body, dict) or not isinstance(body.get("items"), list):
         return body
-    for item in body["items"]:
-        if isinstance(item, dict) and isinstance(item.get("product_id"), str):
-            try:
-                generated = uuid.UUID(item["product_id"])
-            except ValueError:
-                continue
-            if generated.int % 2 == 0:
-                item["product_id"] = catalogue[(generated.int // 2) % len(catalogue)]
+    lines = [item for item in body["items"] if isinstance(item, dict) and isinstance(item.get("product_id"), str)]
+    try:
+        ids = [uuid.UUID(item["product_id"]) for item in lines]
+    except ValueError:
+        return body
+    if not ids or ids[0].int % 2:
+        return body
+    first = (ids[0].int // 2) % len(catalogue)
+    for offset, item in enumerate(lines):
+        item["product_id"] = catalogue[(first + offset) % len(catalogue)]
     return body
 
 
