@@ -1,6 +1,7 @@
-//! The checks CI runs: `test` (the native stack, nextest, then the static checks), `lint`, and the static
-//! checks of the deployment files (in [`static_checks`]).
+//! The checks CI runs: `test` (the native stack, nextest, a bounded fuzz pass, then the static checks), `lint`,
+//! the static checks of the deployment files (in [`static_checks`]), and `fuzz` (in [`fuzz`]).
 
+mod fuzz;
 mod static_checks;
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use anyhow::Result;
 use crate::stack::{self, database};
 use crate::{proc, tools};
 
+pub use fuzz::fuzz;
 pub use static_checks::static_checks;
 
 /// Orders in the soak `test` runs (`cargo xtask soak` runs 5,000 by default).
@@ -20,7 +22,9 @@ const SOAK_ORDERS: usize = 300;
 ///
 /// The native stack comes first: its PostgreSQL and moto serve the integration tests, and all of it (the
 /// functions under `cargo lambda watch` behind the local gateway) the end-to-end tests, which get its
-/// coordinates as `E2E_*` variables. Then a 300-order soak under faults on the same stack, then the static checks.
+/// coordinates as `E2E_*` variables. Then, unfiltered and green, a bounded `fuzz` pass against the same stack,
+/// then a 300-order soak under faults on it (last: it restarts PostgreSQL and crashes the functions), then the
+/// static checks.
 pub fn test(root: &Path, extra: &[String]) -> Result<()> {
     let options = stack::Options {
         database: "orders_e2e",
@@ -51,14 +55,30 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
         .envs(stack.e2e_env());
     cmd.envs(stack.aws_env.clone());
     let tests = proc::run(&mut cmd);
+    // A bounded fuzz run while the stack is still up, after the tests (a filtered run skips it).
+    let fuzzed = if tests.is_ok() && extra.is_empty() {
+        fuzz::run(
+            root,
+            &stack,
+            &[
+                "--max-examples".to_owned(),
+                fuzz::TEST_EXAMPLES.to_string(),
+                "--seed".to_owned(),
+                fuzz::TEST_SEED.to_string(),
+            ],
+        )
+    } else {
+        Ok(())
+    };
     // The short soak last, on the same stack: it restarts PostgreSQL and crashes the functions.
-    let soak = if extra.is_empty() && tests.is_ok() {
+    let soak = if extra.is_empty() && tests.is_ok() && fuzzed.is_ok() {
         crate::soak::run(&mut stack, SOAK_ORDERS)
     } else {
         Ok(())
     };
     drop(stack);
     tests?;
+    fuzzed?;
     soak?;
     if extra.is_empty() {
         static_checks(root)?;
