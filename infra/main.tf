@@ -60,12 +60,20 @@ locals {
     # Database only: no queue, no API route, no schedule. terraform apply invokes it (aws_lambda_invocation
     # below); operators invoke it by hand, e.g. with {"seed": true} for the demo catalogue.
     "migrate-db" = {
-      description         = "Applies pending schema migrations; {\"seed\": true} also loads the demo catalogue"
-      env                 = {}
+      description = "Applies pending schema migrations and sets the function roles' passwords; {\"seed\": true} also loads the demo catalogue"
+      env = {
+        # Role => its secret: migrate-db sets each role's password from it after migrating.
+        DB_ROLE_SECRET_ARNS = jsonencode({ for function, role in local.db_roles : role => module.database.function_role_secret_arns[function] })
+      }
       send_queues         = []
       schedule_expression = null
     }
   }
+
+  # Function => the PostgreSQL role it logs in as: the migrations create exactly these
+  # (migration/src/m20261204_000006_function_roles.rs, "orders_" + the name with "_" for "-"). migrate-db keeps
+  # the master user. Built from function_defaults, not functions, which reads the roles' secrets.
+  db_roles = { for name in keys(local.function_defaults) : name => "orders_${replace(name, "-", "_")}" if name != "migrate-db" }
 
   # Queue (logical name) => the one function that consumes it through an event source mapping.
   queue_consumers = {
@@ -195,6 +203,7 @@ module "database" {
   idle_session_timeout_seconds       = var.db_idle_session_timeout_seconds
   create_proxy                       = var.create_db_proxy
   log_retention_days                 = var.log_retention_days
+  function_roles                     = local.db_roles
 }
 
 module "queues" {
@@ -240,12 +249,15 @@ module "functions" {
   security_group_ids = [module.network.function_security_group_id]
   kms_key_arn        = module.kms.key_arn
 
+  # Each function logs in as its own role with its own secret; only migrate-db holds the master secret, and it
+  # reads the roles' secrets to set their passwords (docs/deploy.md#database-roles).
   database = {
-    secret_arn = module.database.master_user_secret_arn
-    host       = module.database.host
-    port       = module.database.port
-    name       = module.database.db_name
+    secret_arns = merge(module.database.function_role_secret_arns, { "migrate-db" = module.database.master_user_secret_arn })
+    host        = module.database.host
+    port        = module.database.port
+    name        = module.database.db_name
   }
+  extra_secret_reads = { "migrate-db" = values(module.database.function_role_secret_arns) }
   db_max_connections = var.db_max_connections
   db_ssl_mode        = var.db_ssl_mode
   db_ssl_root_cert   = var.db_ssl_root_cert
@@ -274,8 +286,10 @@ resource "aws_lambda_invocation" "migrate_db" {
   function_name = module.functions.function_names["migrate-db"]
   input         = jsonencode({ seed = false })
 
+  # A new role password (a replaced random_password) must reach PostgreSQL too.
   triggers = {
-    image_uri = local.image_uris["migrate-db"]
+    image_uri    = local.image_uris["migrate-db"]
+    role_secrets = jsonencode(module.database.function_role_secret_versions)
   }
 
   # The function reaches the secret and the database through the VPC endpoints and security group rules.

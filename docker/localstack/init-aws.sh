@@ -4,8 +4,11 @@
 # the functions to talk to:
 #   - queue 1 `orders` and queue 2 `stock`, each with a DLQ and a redrive
 #     policy (maxReceiveCount 3);
-#   - the DB secret {"username","password"} under a fixed name, so the
-#     functions' DB_SECRET_ARN can be that name.
+#   - the DB master secret {"username","password"} under a fixed name
+#     (migrate-db's DB_SECRET_ARN), and one secret per function role
+#     (DB_ROLE_SECRETS: space-separated `secret-name=role` pairs, all with the
+#     password DB_ROLE_PASSWORD), so each function's DB_SECRET_ARN can be the
+#     name of its own.
 # LocalStack keeps no state between restarts here, so this runs on every
 # start; every step is idempotent anyway. The compose healthcheck waits for
 # this script to finish (/_localstack/init/ready), so nothing starts against
@@ -20,6 +23,14 @@ DB_USERNAME="${DB_USERNAME:-postgres}"
 case "$DB_PASSWORD" in
 *\"* | *\\*)
     echo "init-aws: DB_PASSWORD must not contain \" or \\ (it goes into JSON)" >&2
+    exit 1
+    ;;
+esac
+DB_ROLE_SECRETS="${DB_ROLE_SECRETS:-}"
+DB_ROLE_PASSWORD="${DB_ROLE_PASSWORD:-}"
+case "$DB_ROLE_PASSWORD" in
+*\"* | *\\*)
+    echo "init-aws: DB_ROLE_PASSWORD must not contain \" or \\ (it goes into JSON)" >&2
     exit 1
     ;;
 esac
@@ -48,12 +59,21 @@ create_queue() {
 create_queue orders
 create_queue stock
 
-secret=$(printf '{"username":"%s","password":"%s"}' "$DB_USERNAME" "$DB_PASSWORD")
-if awslocal secretsmanager describe-secret --secret-id "$DB_SECRET_NAME" >/dev/null 2>&1; then
-    awslocal secretsmanager put-secret-value --secret-id "$DB_SECRET_NAME" \
-        --secret-string "$secret" >/dev/null
-else
-    awslocal secretsmanager create-secret --name "$DB_SECRET_NAME" \
-        --secret-string "$secret" >/dev/null
-fi
-echo "init-aws: secret $DB_SECRET_NAME"
+# put_secret NAME USERNAME PASSWORD: creates or overwrites NAME as
+# {"username","password"}.
+put_secret() {
+    secret=$(printf '{"username":"%s","password":"%s"}' "$2" "$3")
+    if awslocal secretsmanager describe-secret --secret-id "$1" >/dev/null 2>&1; then
+        awslocal secretsmanager put-secret-value --secret-id "$1" \
+            --secret-string "$secret" >/dev/null
+    else
+        awslocal secretsmanager create-secret --name "$1" \
+            --secret-string "$secret" >/dev/null
+    fi
+    echo "init-aws: secret $1 ($2)"
+}
+
+put_secret "$DB_SECRET_NAME" "$DB_USERNAME" "$DB_PASSWORD"
+for pair in $DB_ROLE_SECRETS; do
+    put_secret "${pair%%=*}" "${pair#*=}" "$DB_ROLE_PASSWORD"
+done

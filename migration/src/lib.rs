@@ -7,6 +7,9 @@ mod m20261126_000002_create_orders;
 mod m20261126_000003_create_outbox;
 mod m20261202_000004_order_cancellation;
 mod m20261202_000005_outbox_backoff;
+mod m20261204_000006_function_roles;
+
+pub use m20261204_000006_function_roles::{FUNCTION_ROLES, FunctionRole};
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -20,8 +23,17 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_outbox::Migration),
             Box::new(m20261202_000004_order_cancellation::Migration),
             Box::new(m20261202_000005_outbox_backoff::Migration),
+            Box::new(m20261204_000006_function_roles::Migration),
         ]
     }
+}
+
+/// The function role that `function` logs in as, if it has one (`migrate-db` uses the master user).
+pub fn role_of(function: &str) -> Option<&'static str> {
+    FUNCTION_ROLES
+        .iter()
+        .find(|r| r.function == function)
+        .map(|r| r.role)
 }
 
 /// The demo catalogue loaded by the `seed` binary for local stacks; never part of the migrations.

@@ -55,8 +55,8 @@ except ImportError as missing:  # pragma: no cover - environment problem, not a 
     sys.exit(f"FAIL setup: {missing}; install python-hcl2 and pyyaml (xtask/requirements.txt)")
 
 # Variables read by libraries rather than through order_core::config (tracing's EnvFilter, the
-# OpenTelemetry SDK, and sqlx's PgConnectOptions, which reads the libpq TLS variables itself): Terraform may
-# set them although no config call names them.
+# OpenTelemetry SDK; sqlx's PgConnectOptions reads the libpq TLS variables too, although order_core's
+# DbTls now reads them strictly itself): Terraform may set them although no config call names them.
 LIBRARY_VARIABLES = re.compile(r"^(RUST_LOG|OTEL_[A-Z0-9_]+|PGSSLMODE|PGSSLROOTCERT)$")
 # Set by Lambda itself; CreateFunction rejects them in Environment.
 LAMBDA_RESERVED = re.compile(

@@ -45,7 +45,17 @@ pub struct Background {
 impl Background {
     /// Starts `cmd` with output to `log`.
     pub fn spawn(name: &str, cmd: &mut Command, log: &Path) -> Result<Self> {
-        let out = std::fs::File::create(log)
+        Self::spawn_logging(name, cmd, log, false)
+    }
+
+    /// Starts `cmd` with output to `log`, after what it holds when `append`.
+    pub fn spawn_logging(name: &str, cmd: &mut Command, log: &Path, append: bool) -> Result<Self> {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(log)
             .with_context(|| format!("Failed to create {}", log.display()))?;
         let child = cmd
             .stdout(out.try_clone()?)
@@ -57,6 +67,11 @@ impl Background {
             name: name.to_owned(),
             child,
         })
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Fails if the process has exited.
@@ -84,6 +99,20 @@ impl Drop for Background {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The pids `pgrep` prints for `args` (e.g. `["-P", parent]` or `["-f", pattern]`); none if it finds none.
+pub fn pgrep(args: &[&str]) -> Vec<String> {
+    Command::new("pgrep")
+        .args(args)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A free TCP port on loopback.

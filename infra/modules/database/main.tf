@@ -5,6 +5,38 @@ locals {
   engine_major = split(".", var.engine_version)[0]
   log_exports  = ["postgresql", "upgrade"]
   secret_arn   = aws_db_instance.this.master_user_secret[0].secret_arn
+
+  function_role_secret_arns = { for function, secret in aws_secretsmanager_secret.function_role : function => secret.arn }
+}
+
+# --- Function roles: one login per function (docs/deploy.md#database-roles) ----------------------------
+# The migrations create the roles and their grants; migrate-db, which alone holds the master secret, sets each
+# role's password from its secret after migrating. Each function reads only its own secret.
+
+resource "random_password" "function_role" {
+  for_each = var.function_roles
+
+  length  = 40
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "function_role" {
+  #checkov:skip=CKV2_AWS_57:No rotation Lambda: rotating is `terraform apply -replace=module.database.random_password.function_role["<function>"]`, whose migrate-db run sets the new password (docs/deploy.md#database-roles)
+  for_each = var.function_roles
+
+  name        = "${var.name}/db/${each.key}"
+  description = "PostgreSQL login of ${each.key}: role ${each.value} (migrate-db sets its password from here)"
+  kms_key_id  = var.kms_key_arn
+}
+
+resource "aws_secretsmanager_secret_version" "function_role" {
+  for_each = var.function_roles
+
+  secret_id = aws_secretsmanager_secret.function_role[each.key].id
+  secret_string = jsonencode({
+    username = each.value
+    password = random_password.function_role[each.key].result
+  })
 }
 
 resource "aws_db_subnet_group" "private" {
@@ -162,7 +194,7 @@ data "aws_iam_policy_document" "proxy" {
   statement {
     sid       = "ReadDatabaseSecret"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [local.secret_arn]
+    resources = concat([local.secret_arn], values(local.function_role_secret_arns))
   }
 
   statement {
@@ -219,6 +251,19 @@ resource "aws_db_proxy" "proxy" {
     client_password_auth_type = "POSTGRES_SCRAM_SHA_256"
     secret_arn                = local.secret_arn
     description               = "RDS-managed master user secret"
+  }
+
+  # The proxy logs in as whoever the client is, so it needs every function role's secret too.
+  dynamic "auth" {
+    for_each = local.function_role_secret_arns
+
+    content {
+      auth_scheme               = "SECRETS"
+      iam_auth                  = "DISABLED"
+      client_password_auth_type = "POSTGRES_SCRAM_SHA_256"
+      secret_arn                = auth.value
+      description               = "Login of ${auth.key}"
+    }
   }
 
   depends_on = [aws_iam_role_policy.proxy, aws_cloudwatch_log_group.proxy]

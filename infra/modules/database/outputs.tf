@@ -14,8 +14,18 @@ output "db_name" {
 }
 
 output "master_user_secret_arn" {
-  description = "ARN of the RDS-managed secret holding {username, password} (DB_SECRET_ARN)."
+  description = "ARN of the RDS-managed master secret {username, password}: migrate-db's DB_SECRET_ARN only."
   value       = local.secret_arn
+}
+
+output "function_role_secret_arns" {
+  description = "Function name => ARN of its role's secret {username, password} (that function's DB_SECRET_ARN)."
+  value       = local.function_role_secret_arns
+}
+
+output "function_role_secret_versions" {
+  description = "Function name => version id of its role's secret: a change must re-run migrate-db."
+  value       = { for function, version in aws_secretsmanager_secret_version.function_role : function => version.version_id }
 }
 
 output "instance_identifier" {

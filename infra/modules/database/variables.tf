@@ -164,3 +164,9 @@ variable "create_proxy" {
   description = "Put RDS Proxy in front of the instance; DB_HOST then points at the proxy."
   default     = false
 }
+
+variable "function_roles" {
+  type        = map(string)
+  description = "Function name => the PostgreSQL role it logs in as (created by the migrations); each gets a Secrets Manager secret {username, password} with a generated password."
+  default     = {}
+}

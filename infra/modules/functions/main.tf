@@ -10,7 +10,6 @@ locals {
 
   # Read by order_core::config in every function. Values are strings: the code parses them.
   shared_env = {
-    DB_SECRET_ARN            = var.database.secret_arn
     DB_HOST                  = var.database.host
     DB_PORT                  = tostring(var.database.port)
     DB_NAME                  = var.database.name
@@ -92,10 +91,12 @@ data "aws_iam_policy_document" "function" {
     resources = ["*"]
   }
 
+  # Its own login only (docs/deploy.md#database-roles); migrate-db also reads the function roles' secrets to
+  # set their passwords.
   statement {
     sid       = "ReadDatabaseSecret"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.database.secret_arn]
+    resources = concat([var.database.secret_arns[each.key]], lookup(var.extra_secret_reads, each.key, []))
   }
 
   # The secret and the queues are encrypted with the stack key; only those services may use it for us, and
@@ -194,7 +195,7 @@ resource "aws_lambda_function" "this" {
   }
 
   environment {
-    variables = merge(local.shared_env, local.otlp_env, local.telemetry_env, { OTEL_SERVICE_NAME = each.key }, each.value.env)
+    variables = merge(local.shared_env, { DB_SECRET_ARN = var.database.secret_arns[each.key] }, local.otlp_env, local.telemetry_env, { OTEL_SERVICE_NAME = each.key }, each.value.env)
   }
 
   tracing_config {

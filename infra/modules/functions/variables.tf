@@ -99,12 +99,23 @@ variable "kms_key_arn" {
 
 variable "database" {
   type = object({
-    secret_arn = string
-    host       = string
-    port       = number
-    name       = string
+    secret_arns = map(string)
+    host        = string
+    port        = number
+    name        = string
   })
-  description = "Connection facts every function gets as DB_SECRET_ARN, DB_HOST, DB_PORT and DB_NAME."
+  description = "Connection facts: secret_arns maps every function to the secret it logs in with (its DB_SECRET_ARN, the only secret its role may read); DB_HOST, DB_PORT and DB_NAME are shared."
+
+  validation {
+    condition     = length(var.database.secret_arns) > 0
+    error_message = "database.secret_arns needs a secret per function."
+  }
+}
+
+variable "extra_secret_reads" {
+  type        = map(list(string))
+  description = "Function name => secrets it may read besides its own login (migrate-db: every function role's, to set their passwords)."
+  default     = {}
 }
 
 variable "db_max_connections" {

@@ -1,6 +1,9 @@
 //! Dev-only pieces shared by the local gateway, the tests and the benchmarks: what AWS builds for the
 //! functions, built the same way locally. Never a dependency of a function binary.
 
+#[cfg(feature = "postgres-tls")]
+pub mod postgres_tls;
+
 use aws_lambda_events::encodings::Base64Data;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::{Message, MessageAttributeValue};

@@ -37,7 +37,7 @@ pub fn proxy_event(
     cx: Context<'_>,
 ) -> ApiGatewayProxyRequest {
     let (single, multi) = query_parameters(query.unwrap_or_default());
-    let mut headers = headers.clone();
+    let mut headers = text_headers(headers);
     headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
     if let Ok(ip) = HeaderValue::from_str(&cx.source_ip) {
         headers.append("x-forwarded-for", ip);
@@ -112,6 +112,25 @@ fn query_parameters(query: &str) -> (HashMap<String, String>, HashMap<String, Ve
         multi.entry(name).or_default().push(value);
     }
     (single, multi)
+}
+
+/// The headers as the event's JSON strings can carry them: a value that is not UTF-8 (HTTP allows any byte
+/// from 0x80 up, "obs-text", which RFC 9110 reads as ISO-8859-1) becomes the text of its bytes read as
+/// ISO-8859-1, so it reaches the function, which refuses what it does not accept, instead of failing the
+/// event's serialization.
+fn text_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut text = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let value = match std::str::from_utf8(value.as_bytes()) {
+            Ok(_) => value.clone(),
+            Err(_) => {
+                let latin1: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
+                HeaderValue::from_str(&latin1).expect("UTF-8 of header bytes is a valid header")
+            }
+        };
+        text.append(name, value);
+    }
+    text
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {

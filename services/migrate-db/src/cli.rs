@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use order_core::db::Db;
 
 use crate::Request;
+use crate::roles::RolePasswords;
 
 /// Usage line printed on a bad argument.
 pub const USAGE: &str = "usage: migrate-db [--seed]";
@@ -27,8 +28,8 @@ where
 }
 
 /// Runs once; the report and any failure are logged (JSON lines on stdout).
-pub async fn run_once(db: &Db, request: Request) -> ExitCode {
-    match crate::run(db, request).await {
+pub async fn run_once(db: &Db, roles: Option<&RolePasswords>, request: Request) -> ExitCode {
+    match crate::run(db, roles, request).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = %error, error.type = error.kind(), "migration run failed");

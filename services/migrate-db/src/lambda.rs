@@ -10,6 +10,7 @@ use order_core::invocation::{self, Trigger};
 use order_core::telemetry::Telemetry;
 use tracing::Instrument;
 
+use crate::roles::RolePasswords;
 use crate::{MigrateError, Report, Request};
 
 impl From<MigrateError> for Diagnostic {
@@ -22,26 +23,36 @@ impl From<MigrateError> for Diagnostic {
 }
 
 /// Handles one invocation inside its own span; logs the failure before returning it.
-pub async fn handle(db: &Db, event: LambdaEvent<Request>) -> Result<Report, MigrateError> {
+pub async fn handle(
+    db: &Db,
+    roles: Option<&RolePasswords>,
+    event: LambdaEvent<Request>,
+) -> Result<Report, MigrateError> {
     let name = "migrate-db invoke".to_owned();
     let span = invocation::span(Trigger::Other, name, &event.context.request_id);
     async {
-        crate::run(db, event.payload).await.inspect_err(|error| {
-            tracing::error!(error = %error, error.type = error.kind(), "migration run failed");
-        })
+        crate::run(db, roles, event.payload)
+            .await
+            .inspect_err(|error| {
+                tracing::error!(error = %error, error.type = error.kind(), "migration run failed");
+            })
     }
     .instrument(span)
     .await
 }
 
 /// Serves invocations until the environment shuts down, flushing spans before each response leaves.
-pub async fn serve(db: Arc<Db>, telemetry: Telemetry) -> Result<(), lambda_runtime::Error> {
+pub async fn serve(
+    db: Arc<Db>,
+    roles: Option<RolePasswords>,
+    telemetry: Telemetry,
+) -> Result<(), lambda_runtime::Error> {
     bootstrap::on_shutdown(telemetry.clone(), db.clone());
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<Request>| {
-            let (db, telemetry) = (db.clone(), telemetry.clone());
+            let (db, roles, telemetry) = (db.clone(), roles.clone(), telemetry.clone());
             async move {
-                let result = handle(&db, event).await;
+                let result = handle(&db, roles.as_ref(), event).await;
                 telemetry.flush();
                 result
             }

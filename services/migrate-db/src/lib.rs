@@ -2,15 +2,20 @@
 //! reachable: as a Lambda function in the VPC (invoked by `terraform apply`) or as a one-shot command (compose).
 //!
 //! Both modes read the database settings like every other function (`DB_SECRET_ARN`, `DB_HOST`, `DB_PORT`,
-//! `DB_NAME`, or `DATABASE_URL` locally) and run the same [`run`].
+//! `DB_NAME`, or `DATABASE_URL` locally) and run the same [`run`]. migrate-db alone logs in as the master user:
+//! it creates the function roles (a migration) and sets their passwords from their secrets ([`roles`]).
 
 pub mod cli;
 pub mod lambda;
+pub mod roles;
+pub mod scram;
 
 use migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use migration::{Migrator, MigratorTrait};
 use order_core::db::{AsDbErr, Db};
 use serde::{Deserialize, Serialize};
+
+use crate::roles::RolePasswords;
 
 /// What to do: the invocation payload (`{}`, `{"seed": true}`) or the command line (`--seed`).
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -29,6 +34,8 @@ pub struct Report {
     pub pending_before: usize,
     /// Whether the demo catalogue was loaded.
     pub seeded: bool,
+    /// The function roles whose password was set from their secret (empty without `DB_ROLE_SECRET_ARNS`).
+    pub passwords_set: Vec<String>,
 }
 
 /// Why a run failed. The message names the step and carries the database's error: the caller is an
@@ -44,6 +51,12 @@ pub enum MigrateError {
     /// The migrations are applied but the demo catalogue could not be loaded.
     #[error("Failed to load the demo catalogue: {0}")]
     Seed(DbErr),
+    /// A function role's secret could not be read or does not match its role; no password was changed.
+    #[error("Failed to read a function role's secret: {0}")]
+    RoleSecret(String),
+    /// A function role's password could not be set.
+    #[error("Failed to set a function role's password: {0}")]
+    Roles(DbErr),
 }
 
 impl MigrateError {
@@ -53,6 +66,8 @@ impl MigrateError {
             Self::Status(_) => "MigrationStatusError",
             Self::Apply(_) => "MigrationError",
             Self::Seed(_) => "SeedError",
+            Self::RoleSecret(_) => "RoleSecretError",
+            Self::Roles(_) => "RolePasswordError",
         }
     }
 }
@@ -60,21 +75,32 @@ impl MigrateError {
 impl AsDbErr for MigrateError {
     fn as_db_err(&self) -> Option<&DbErr> {
         match self {
-            Self::Status(e) | Self::Apply(e) | Self::Seed(e) => Some(e),
+            Self::Status(e) | Self::Apply(e) | Self::Seed(e) | Self::Roles(e) => Some(e),
+            Self::RoleSecret(_) => None,
         }
     }
 }
 
-/// Applies every pending migration, then the seed if asked. Safe to repeat: applied migrations are skipped
-/// and the seed inserts only missing rows. If the database refuses the cached password (rotated secret), the
-/// secret is fetched again and the run repeated once.
+/// Applies every pending migration, then the seed if asked, then the function roles' passwords (when `roles`
+/// is given). Safe to repeat: applied migrations are skipped, the seed inserts only missing rows and a
+/// password is set to what its secret holds now (a rotated role secret takes effect on the next run). If the
+/// database refuses the cached password (rotated master secret), the secret is fetched again and the run
+/// repeated once.
 #[tracing::instrument(skip_all, fields(seed = request.seed))]
-pub async fn run(db: &Db, request: Request) -> Result<Report, MigrateError> {
-    db.run(|conn| async move { apply(&conn, request).await })
+pub async fn run(
+    db: &Db,
+    roles: Option<&RolePasswords>,
+    request: Request,
+) -> Result<Report, MigrateError> {
+    db.run(|conn| async move { apply(&conn, roles, request).await })
         .await
 }
 
-async fn apply(conn: &DatabaseConnection, request: Request) -> Result<Report, MigrateError> {
+async fn apply(
+    conn: &DatabaseConnection,
+    roles: Option<&RolePasswords>,
+    request: Request,
+) -> Result<Report, MigrateError> {
     let pending: Vec<String> = Migrator::get_pending_migrations(conn)
         .await
         .map_err(MigrateError::Status)?
@@ -89,15 +115,21 @@ async fn apply(conn: &DatabaseConnection, request: Request) -> Result<Report, Mi
             .await
             .map_err(MigrateError::Seed)?;
     }
+    let passwords_set = match roles {
+        Some(roles) => roles.apply(conn).await?,
+        None => Vec::new(),
+    };
     let report = Report {
         pending_before: pending.len(),
         applied: pending,
         seeded: request.seed,
+        passwords_set,
     };
     tracing::info!(
         applied = ?report.applied,
         pending_before = report.pending_before,
         seeded = report.seeded,
+        passwords_set = ?report.passwords_set,
         "database schema is up to date"
     );
     Ok(report)
@@ -130,10 +162,12 @@ mod tests {
             applied: vec!["m1".into()],
             pending_before: 1,
             seeded: false,
+            passwords_set: vec!["orders_get_orders".into()],
         };
         assert_eq!(
             serde_json::to_value(report).unwrap(),
-            serde_json::json!({"applied": ["m1"], "pending_before": 1, "seeded": false})
+            serde_json::json!({"applied": ["m1"], "pending_before": 1, "seeded": false,
+                "passwords_set": ["orders_get_orders"]})
         );
     }
 }

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use migrate_db::roles::RolePasswords;
 use migrate_db::{cli, lambda};
 use order_core::{bootstrap, config, telemetry};
 
@@ -33,17 +34,34 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let roles = match role_passwords().await {
+        Ok(roles) => roles,
+        Err(error) => {
+            tracing::error!(error = %error, "bad DB_ROLE_SECRET_ARNS");
+            telemetry.shutdown();
+            return ExitCode::FAILURE;
+        }
+    };
     let code = match request {
-        None => match lambda::serve(db.clone(), telemetry.clone()).await {
+        None => match lambda::serve(db.clone(), roles, telemetry.clone()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 tracing::error!(error = %error, "Lambda runtime stopped");
                 ExitCode::FAILURE
             }
         },
-        Some(request) => cli::run_once(&db, request).await,
+        Some(request) => cli::run_once(&db, roles.as_ref(), request).await,
     };
     db.close().await;
     telemetry.shutdown();
     code
+}
+
+/// The function roles' secrets (`DB_ROLE_SECRET_ARNS`), read once at init.
+async fn role_passwords() -> Result<Option<RolePasswords>, config::ConfigError> {
+    if config::optional("DB_ROLE_SECRET_ARNS").is_none() {
+        return Ok(None);
+    }
+    let aws = aws_config::load_from_env().await;
+    RolePasswords::from_env(aws_sdk_secretsmanager::Client::new(&aws))
 }

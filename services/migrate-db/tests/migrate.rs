@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Context, LambdaEvent};
+use migrate_db::roles::RolePasswords;
 use migrate_db::{Report, Request, lambda};
 use migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use migration::{Migrator, MigratorTrait};
@@ -48,7 +49,7 @@ async fn empty_db() -> EmptyDb {
 /// Invokes the handler the way the runtime does: from the JSON payload.
 async fn invoke(db: &Db, payload: serde_json::Value) -> Report {
     let request: Request = serde_json::from_value(payload).expect("payload parses");
-    lambda::handle(db, LambdaEvent::new(request, Context::default()))
+    lambda::handle(db, None, LambdaEvent::new(request, Context::default()))
         .await
         .expect("migration run succeeds")
 }
@@ -86,6 +87,7 @@ async fn first_run_applies_every_migration_and_a_second_run_applies_none() {
             pending_before: names.len(),
             applied: names,
             seeded: false,
+            passwords_set: vec![],
         }
     );
     let tables = count(
@@ -132,6 +134,7 @@ async fn an_unreachable_database_is_a_lambda_error_naming_the_step() {
     // Act
     let error = lambda::handle(
         &db,
+        None,
         LambdaEvent::new(Request::default(), Context::default()),
     )
     .await
@@ -147,4 +150,134 @@ async fn an_unreachable_database_is_a_lambda_error_naming_the_step() {
         "{}",
         diagnostic.error_message
     );
+}
+
+/// A Secrets Manager client for the emulator `cargo xtask test` starts (a refused loopback port otherwise).
+async fn secrets_client() -> aws_sdk_secretsmanager::Client {
+    let endpoint =
+        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:9".to_owned());
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_secretsmanager::Client::new(&config)
+}
+
+async fn secret(client: &aws_sdk_secretsmanager::Client, username: &str, password: &str) -> String {
+    client
+        .create_secret()
+        .name(format!("roles-test/{}", uuid::Uuid::new_v4().simple()))
+        .secret_string(json!({"username": username, "password": password}).to_string())
+        .send()
+        .await
+        .expect("the Secrets Manager emulator must be running (use `cargo xtask test`)")
+        .arn
+        .expect("an ARN")
+}
+
+async fn verifier(conn: &DatabaseConnection, role: &str) -> String {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            format!("SELECT coalesce(rolpassword, '') FROM pg_authid WHERE rolname = '{role}'"),
+        ))
+        .await
+        .expect("query runs")
+        .expect("the role exists");
+    row.try_get_by_index(0).expect("text")
+}
+
+#[tokio::test]
+async fn each_function_roles_password_is_set_from_its_own_secret_after_migrating() {
+    // Arrange: the cluster-wide role is shared with concurrent tests, which never set its password.
+    let test = empty_db().await;
+    let client = secrets_client().await;
+    let role = "orders_update_stock";
+    let first = secret(&client, role, "first-pa$$'word").await;
+    let second = secret(&client, role, "second-password").await;
+    let roles =
+        |arn: &str| RolePasswords::new(client.clone(), [(role.to_owned(), arn.to_owned())].into());
+
+    // Act
+    let report = migrate_db::run(&test.db, Some(&roles(&first)), Request::default())
+        .await
+        .expect("migrates and sets the password");
+    let after_first = verifier(&test.conn, role).await;
+    migrate_db::run(&test.db, Some(&roles(&second)), Request::default())
+        .await
+        .expect("a rotated secret is applied by the next run");
+    let after_second = verifier(&test.conn, role).await;
+
+    // Assert
+    assert_eq!(report.passwords_set, vec![role.to_owned()]);
+    assert!(after_first.starts_with("SCRAM-SHA-256$"), "{after_first}");
+    assert!(after_second.starts_with("SCRAM-SHA-256$"));
+    assert_ne!(
+        after_first, after_second,
+        "the new secret's password replaced the old"
+    );
+}
+
+#[tokio::test]
+async fn a_role_secret_naming_another_user_fails_the_run_and_sets_nothing() {
+    // Arrange
+    let test = empty_db().await;
+    let client = secrets_client().await;
+    let wrong = secret(&client, "postgres", "take-over").await;
+    let roles = RolePasswords::new(
+        client.clone(),
+        [("orders_get_orders".to_owned(), wrong)].into(),
+    );
+    let before = verifier(&test.conn, "postgres").await;
+
+    // Act
+    let error = lambda::handle(
+        &test.db,
+        Some(&roles),
+        LambdaEvent::new(Request::default(), Context::default()),
+    )
+    .await
+    .expect_err("a mismatched secret is refused");
+
+    // Assert
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(error).error_type,
+        "RoleSecretError"
+    );
+    assert_eq!(verifier(&test.conn, "postgres").await, before);
+}
+
+#[tokio::test]
+async fn our_scram_verifier_is_the_one_postgresql_computes_for_the_same_password_and_salt() {
+    use base64::Engine;
+    // Arrange: a throwaway role whose password PostgreSQL hashes itself.
+    let test = empty_db().await;
+    let role = format!("t_scram_{}", uuid::Uuid::new_v4().simple());
+    let password = "Zq3-random+Password_With.Punctuation!";
+    test.conn
+        .execute_unprepared(&format!(
+            "SET password_encryption = 'scram-sha-256'; CREATE ROLE {role} PASSWORD '{password}'"
+        ))
+        .await
+        .expect("create the role");
+    let theirs = verifier(&test.conn, &role).await;
+    test.conn
+        .execute_unprepared(&format!("DROP ROLE {role}"))
+        .await
+        .expect("drop the role");
+
+    // Act: ours, with PostgreSQL's salt and iteration count.
+    let (head, _) = theirs.split_once('$').unwrap().1.split_once('$').unwrap();
+    let (iterations, salt) = head.split_once(':').unwrap();
+    let salt = base64::engine::general_purpose::STANDARD
+        .decode(salt)
+        .unwrap();
+    let ours = migrate_db::scram::verifier(password, &salt, iterations.parse().unwrap());
+
+    // Assert
+    assert_eq!(ours, theirs);
 }

@@ -83,6 +83,12 @@ pub struct Function {
 }
 
 impl Function {
+    /// The PostgreSQL role the function logs in as: `orders_get_orders` for `get-orders`. The migrations
+    /// create it with the function's grants (`migration::FUNCTION_ROLES`); Terraform derives the same name.
+    pub fn db_role(&self) -> String {
+        format!("orders_{}", self.name.replace('-', "_"))
+    }
+
     /// `INVOKE_URL_CREATE_ORDER` for `create-order`: the local gateway's variable for this function's
     /// Lambda Invoke API URL.
     pub fn invoke_url_variable(&self) -> String {

@@ -1,9 +1,15 @@
-//! `cargo xtask bench pipeline`: pushes N orders through create → process → update on local PostgreSQL and the
-//! SQS emulator and prints orders/s and the accept → fulfilled lag. Not a test: it asserts nothing about time.
+//! `cargo xtask bench pipeline`: pushes N orders through create → process → update on local PostgreSQL and
+//! prints orders/s and the accept → fulfilled lag. Not a test: it asserts nothing about time.
+//!
+//! The queues are the SQS emulator (`BENCH_QUEUES=sqs`) or in-process channels behind the same
+//! `MessageSender` port (`BENCH_QUEUES=channel`): then the figure is our code and PostgreSQL alone, with the
+//! real handlers, the real SQS event shape and the edge's one-`SendMessageBatch`-per-batch publishing.
 //!
 //! Environment (set by xtask): `BENCH_DATABASE_URL` (a migrated, seeded, otherwise empty database),
-//! `AWS_ENDPOINT_URL`, `BENCH_ORDERS` (2000), `BENCH_CLIENTS` (16), `BENCH_CONSUMERS` (4 per queue).
+//! `AWS_ENDPOINT_URL` (sqs mode), `BENCH_ORDERS` (2000), `BENCH_CLIENTS` (16), `BENCH_CONSUMERS` (4 per queue; 0 measures create-order alone),
+//! `BENCH_PRODUCTS` (5: the seeded ones; 1 puts every order on one product, a flash sale; more adds products).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -11,13 +17,13 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use order_core::config::DbSettings;
 use order_core::db::Db;
-use order_core::publisher::SqsSender;
+use order_core::publisher::{MessageSender, OutgoingMessage, SqsSender};
 use order_core::service::{Deps, OrderService};
 use order_core::topology::Queue;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
-const PRODUCTS: [&str; 5] = [
+const SEEDED: [&str; 5] = [
     "0193a000-0000-7000-8000-000000000001",
     "0193a000-0000-7000-8000-000000000002",
     "0193a000-0000-7000-8000-000000000003",
@@ -40,76 +46,104 @@ async fn main() -> anyhow::Result<()> {
     let clients = env_num("BENCH_CLIENTS", 16);
     let consumers = env_num("BENCH_CONSUMERS", 4);
 
-    let aws = aws_config::load_from_env().await;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
-    let run = uuid::Uuid::new_v4().simple().to_string();
-    let q1 = sqs
-        .create_queue()
-        .queue_name(format!("bench-{run}-orders"))
-        .send()
-        .await?
-        .queue_url
-        .unwrap();
-    let q2 = sqs
-        .create_queue()
-        .queue_name(format!("bench-{run}-stock"))
-        .send()
-        .await?
-        .queue_url
-        .unwrap();
+    let channel = std::env::var("BENCH_QUEUES").is_ok_and(|q| q == "channel");
+    let product_count = env_num("BENCH_PRODUCTS", SEEDED.len()).max(1);
+
     let mut settings = DbSettings::from_url(&url);
     settings.max_connections = (clients + 2 * consumers) as u32;
-    let deps = Deps {
-        db: Db::connect(settings, None).await?,
-        sender: Arc::new(SqsSender::new(sqs.clone())),
-        queues: Arc::new([(Queue::Orders, q1.clone()), (Queue::Stock, q2.clone())].into()),
-    };
-    let conn = deps.db.conn().await;
+    let db = Db::connect(settings, None).await?;
+    let conn = db.conn().await;
+    let products = products(&conn, product_count).await?;
     conn.execute_unprepared(
         "UPDATE product_info SET stock_on_hand = 100000000, stock_reserved = 0",
     )
     .await?;
 
-    let sqs_ceiling = sqs_calls_per_second(&sqs, &q1, clients).await?;
-    sqs.purge_queue().queue_url(&q1).send().await?;
-
     let done = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();
-    for _ in 0..consumers {
-        workers.push(tokio::spawn(consume(
-            sqs.clone(),
-            q1.clone(),
-            deps.clone(),
-            done.clone(),
-            true,
-        )));
-        workers.push(tokio::spawn(consume(
-            sqs.clone(),
-            q2.clone(),
-            deps.clone(),
-            done.clone(),
-            false,
-        )));
-    }
+    let (deps, sqs_ceiling, cleanup) = if channel {
+        let (sender, receivers) = ChannelSender::new(["chan://orders", "chan://stock"]);
+        let deps = Deps {
+            db,
+            sender: Arc::new(sender.clone()),
+            queues: Arc::new(
+                [
+                    (Queue::Orders, "chan://orders".to_owned()),
+                    (Queue::Stock, "chan://stock".to_owned()),
+                ]
+                .into(),
+            ),
+        };
+        for (url, rx) in receivers {
+            let queue = if url.ends_with("orders") {
+                Queue::Orders
+            } else {
+                Queue::Stock
+            };
+            for _ in 0..consumers {
+                workers.push(tokio::spawn(consume_channel(
+                    rx.clone(),
+                    sender.clone(),
+                    url.clone(),
+                    queue,
+                    deps.clone(),
+                    done.clone(),
+                )));
+            }
+        }
+        (deps, None, None)
+    } else {
+        let aws = aws_config::load_from_env().await;
+        let sqs = aws_sdk_sqs::Client::new(&aws);
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        let q1 = create_queue(&sqs, &format!("bench-{run}-orders")).await?;
+        let q2 = create_queue(&sqs, &format!("bench-{run}-stock")).await?;
+        let deps = Deps {
+            db,
+            sender: Arc::new(SqsSender::new(sqs.clone())),
+            queues: Arc::new([(Queue::Orders, q1.clone()), (Queue::Stock, q2.clone())].into()),
+        };
+        let sqs_ceiling = sqs_calls_per_second(&sqs, &q1, clients).await?;
+        sqs.purge_queue().queue_url(&q1).send().await?;
+        for _ in 0..consumers {
+            for (url, queue) in [(&q1, Queue::Orders), (&q2, Queue::Stock)] {
+                workers.push(tokio::spawn(consume(
+                    sqs.clone(),
+                    url.clone(),
+                    queue,
+                    deps.clone(),
+                    done.clone(),
+                )));
+            }
+        }
+        (deps, Some(sqs_ceiling), Some((sqs, q1, q2)))
+    };
 
     eprintln!(
-        "pushing {orders} orders with {clients} concurrent clients, {consumers} consumers per queue"
+        "pushing {orders} orders with {clients} concurrent clients, {consumers} consumers per queue, {} products, queues: {}",
+        products.len(),
+        if channel {
+            "in-process channels"
+        } else {
+            "SQS emulator"
+        }
     );
     let started = Instant::now();
-    let service = OrderService { deps: deps.clone() };
+    let service = OrderService::new(deps.clone());
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let products = Arc::new(products);
     let mut producers = Vec::new();
     for c in 0..clients {
-        let (service, next) = (service.clone(), next.clone());
+        let (service, next, products) = (service.clone(), next.clone(), products.clone());
         producers.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= orders {
                     break;
                 }
-                let lines = 1 + n % 3;
+                let lines = (1 + n % 3).min(products.len());
                 let items: Vec<_> = (0..lines)
-                    .map(|i| json!({"product_id": PRODUCTS[(n + i) % PRODUCTS.len()], "quantity": 1 + (n % 4)}))
+                    .map(|i| json!({"product_id": products[(n + i) % products.len()], "quantity": 1 + (n % 4)}))
                     .collect();
                 let request = api_event(&format!("bench-customer-{c}"), &json!({"items": items}).to_string());
                 let response = order_core::http::respond(request, |r| order_core::http::create_order(service.clone(), r)).await;
@@ -121,6 +155,19 @@ async fn main() -> anyhow::Result<()> {
         p.await?;
     }
     let accepted = started.elapsed();
+    if consumers == 0 {
+        // create-order alone: nothing consumes, so only the accept phase is measured.
+        println!(
+            "accept phase:      {:.2} s ({:.0} orders/s accepted, no consumers)",
+            accepted.as_secs_f64(),
+            orders as f64 / accepted.as_secs_f64()
+        );
+        println!(
+            "BENCH_RESULT accepted_per_second={:.1}",
+            orders as f64 / accepted.as_secs_f64()
+        );
+        return Ok(());
+    }
 
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
@@ -157,16 +204,21 @@ async fn main() -> anyhow::Result<()> {
         pct(0.5),
         pct(0.99)
     );
+    if let Some(sqs_ceiling) = sqs_ceiling {
+        println!(
+            "SQS emulator:      {sqs_ceiling:.0} SendMessage calls/s alone ({clients} clients); each order costs 2 sends plus batched receives and deletes"
+        );
+    }
     println!(
-        "SQS emulator:      {sqs_ceiling:.0} SendMessage calls/s alone ({clients} clients); each order costs 2 sends plus batched receives and deletes"
-    );
-    println!(
-        "BENCH_RESULT orders_per_second={per_second:.1} p50_ms={:.1} p99_ms={:.1}",
+        "BENCH_RESULT orders_per_second={per_second:.1} accepted_per_second={:.1} p50_ms={:.1} p99_ms={:.1}",
+        orders as f64 / accepted.as_secs_f64(),
         pct(0.5),
         pct(0.99)
     );
-    let _ = sqs.delete_queue().queue_url(&q1).send().await;
-    let _ = sqs.delete_queue().queue_url(&q2).send().await;
+    if let Some((sqs, q1, q2)) = cleanup {
+        let _ = sqs.delete_queue().queue_url(&q1).send().await;
+        let _ = sqs.delete_queue().queue_url(&q2).send().await;
+    }
     Ok(())
 }
 
@@ -224,9 +276,9 @@ async fn lags_ms(conn: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<f64>>
 async fn consume(
     sqs: aws_sdk_sqs::Client,
     url: String,
+    queue: Queue,
     deps: Deps,
     done: Arc<AtomicBool>,
-    first: bool,
 ) {
     while !done.load(Ordering::Relaxed) {
         let Ok(out) = sqs
@@ -250,27 +302,7 @@ async fn consume(
             "arn:aws:sqs:us-east-1:000000000000:bench",
             "us-east-1",
         );
-        let d = deps.clone();
-        let response = order_core::sqs::handle_batch(
-            if first { Queue::Orders } else { Queue::Stock },
-            event,
-            &tracing::Span::none(),
-            |e| {
-                let d = d.clone();
-                async move {
-                    if first {
-                        order_core::service::OrderService::new(d.clone())
-                            .process_order(&e)
-                            .await
-                    } else {
-                        order_core::service::OrderService::new(d.clone())
-                            .update_stock(&e)
-                            .await
-                    }
-                }
-            },
-        )
-        .await;
+        let response = handle(queue, event, &deps).await;
         let failed: Vec<_> = response
             .batch_item_failures
             .iter()
@@ -295,6 +327,162 @@ async fn consume(
                 .set_entries(Some(entries))
                 .send()
                 .await;
+        }
+    }
+}
+
+/// What the SQS edge does with one batch (`bootstrap::serve_sqs`): the real handler per message, and the
+/// batch's outbox rows sent together at its end.
+async fn handle(
+    queue: Queue,
+    event: aws_lambda_events::sqs::SqsEvent,
+    deps: &Deps,
+) -> aws_lambda_events::sqs::SqsBatchResponse {
+    let service = OrderService::new(deps.clone()).deferring();
+    let response = order_core::sqs::handle_batch(queue, event, &tracing::Span::none(), |e| {
+        let service = service.clone();
+        async move {
+            match queue {
+                Queue::Orders => service.process_order(&e).await,
+                Queue::Stock => service.update_stock(&e).await,
+            }
+        }
+    })
+    .await;
+    let path = match queue {
+        Queue::Orders => "process-order",
+        Queue::Stock => "update-stock",
+    };
+    service.publish_deferred(path).await;
+    response
+}
+
+async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> anyhow::Result<String> {
+    Ok(sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await?
+        .queue_url
+        .unwrap_or_default())
+}
+
+/// The products orders are spread over: the seeded ones, or as many more as asked for (a copy of the first).
+async fn products(conn: &sea_orm::DatabaseConnection, count: usize) -> anyhow::Result<Vec<String>> {
+    let mut products: Vec<String> = SEEDED.iter().take(count).map(|p| (*p).to_owned()).collect();
+    for n in products.len()..count {
+        let id = format!("0193b000-0000-7000-8000-{n:012}");
+        conn.execute_unprepared(&format!(
+            "INSERT INTO product_info (id, sku, name, price_minor, currency, stock_on_hand, stock_reserved, low_stock_threshold) \
+             VALUES ('{id}', 'BENCH-{n}', 'Bench product {n}', 1000, 'EUR', 0, 0, 0) ON CONFLICT (id) DO NOTHING"
+        ))
+        .await?;
+        products.push(id);
+    }
+    Ok(products)
+}
+
+/// The in-process queues: a [`MessageSender`] over channels, one per queue URL. Each message gets an id, a
+/// receipt handle and the attributes SQS would carry, so consumers see the event shape Lambda delivers.
+#[derive(Clone)]
+struct ChannelSender {
+    queues: Arc<HashMap<String, tokio::sync::mpsc::UnboundedSender<aws_sdk_sqs::types::Message>>>,
+}
+
+type SharedReceiver =
+    Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<aws_sdk_sqs::types::Message>>>;
+
+impl ChannelSender {
+    fn new<const N: usize>(urls: [&str; N]) -> (Self, Vec<(String, SharedReceiver)>) {
+        let mut queues = HashMap::new();
+        let mut receivers = Vec::new();
+        for url in urls {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            queues.insert(url.to_owned(), tx);
+            receivers.push((url.to_owned(), Arc::new(tokio::sync::Mutex::new(rx))));
+        }
+        (
+            Self {
+                queues: Arc::new(queues),
+            },
+            receivers,
+        )
+    }
+
+    fn push(&self, url: &str, message: aws_sdk_sqs::types::Message) -> bool {
+        self.queues
+            .get(url)
+            .is_some_and(|q| q.send(message).is_ok())
+    }
+}
+
+#[async_trait::async_trait]
+impl MessageSender for ChannelSender {
+    async fn send_batch(
+        &self,
+        queue_url: &str,
+        messages: &[OutgoingMessage],
+    ) -> anyhow::Result<Vec<bool>> {
+        Ok(messages
+            .iter()
+            .map(|m| {
+                let mut message = aws_sdk_sqs::types::Message::builder()
+                    .message_id(uuid::Uuid::new_v4().to_string())
+                    .receipt_handle(uuid::Uuid::new_v4().to_string())
+                    .body(&m.body);
+                for (key, value) in &m.trace {
+                    message = message.message_attributes(
+                        key,
+                        aws_sdk_sqs::types::MessageAttributeValue::builder()
+                            .data_type("String")
+                            .string_value(value)
+                            .build()
+                            .expect("a string attribute"),
+                    );
+                }
+                self.push(queue_url, message.build())
+            })
+            .collect())
+    }
+}
+
+/// One consumer of an in-process queue: up to ten messages per batch; failed ones go back on the queue.
+async fn consume_channel(
+    rx: SharedReceiver,
+    sender: ChannelSender,
+    url: String,
+    queue: Queue,
+    deps: Deps,
+    done: Arc<AtomicBool>,
+) {
+    while !done.load(Ordering::Relaxed) {
+        let mut messages = Vec::new();
+        {
+            let mut rx = rx.lock().await;
+            match tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+                Ok(Some(first)) => messages.push(first),
+                _ => continue,
+            }
+            while messages.len() < 10 {
+                match rx.try_recv() {
+                    Ok(m) => messages.push(m),
+                    Err(_) => break,
+                }
+            }
+        }
+        let event = dev_support::sqs_event(
+            &messages,
+            "arn:aws:sqs:us-east-1:000000000000:bench",
+            "us-east-1",
+        );
+        let response = handle(queue, event, &deps).await;
+        for failure in response.batch_item_failures {
+            if let Some(m) = messages
+                .iter()
+                .find(|m| m.message_id.as_deref() == Some(failure.item_identifier.as_str()))
+            {
+                sender.push(&url, m.clone());
+            }
         }
     }
 }

@@ -89,7 +89,7 @@ pub async fn wire(function: &'static Function) -> anyhow::Result<Wired> {
     let deps = deps(function).await?;
     on_shutdown(telemetry.clone(), deps.db.clone());
     Ok(Wired {
-        service: OrderService { deps },
+        service: OrderService::new(deps),
         telemetry,
     })
 }
@@ -142,10 +142,16 @@ where
             span.record("messaging.system", "aws_sqs");
             span.record("messaging.batch.message_count", event.payload.records.len());
             async move {
-                let service = &wired.service;
-                let batch = crate::sqs::handle_batch(queue, event.payload, &span, |e| {
-                    handler(service.clone(), e)
-                });
+                // Rows the batch writes go out together at its end: one SendMessageBatch per ten messages.
+                let service = &wired.service.deferring();
+                let batch = async {
+                    let response = crate::sqs::handle_batch(queue, event.payload, &span, |e| {
+                        handler(service.clone(), e)
+                    })
+                    .await;
+                    service.publish_deferred(function.name).await;
+                    response
+                };
                 let response = wired.invoke(batch.instrument(span.clone())).await;
                 Ok::<_, std::convert::Infallible>(response)
             }

@@ -7,12 +7,13 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
+use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::RwLock;
 
-use crate::config::{DbSettings, DbSource};
+use crate::config::{DbSettings, DbSource, DbTls};
 
 /// The pool and where its credentials come from.
 pub struct Db {
@@ -21,10 +22,29 @@ pub struct Db {
     conn: RwLock<DatabaseConnection>,
 }
 
+/// A database login as Secrets Manager holds it: the RDS-managed master secret and the per-function role
+/// secrets share this shape.
 #[derive(Deserialize)]
-struct RdsSecret {
-    username: String,
-    password: SecretString,
+pub struct Credentials {
+    pub username: String,
+    pub password: SecretString,
+}
+
+/// Reads the secret `secret_id` (a name or an ARN) as `{username, password}`.
+pub async fn read_credentials(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> anyhow::Result<Credentials> {
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .context("Failed to read the database secret")?;
+    let raw = out
+        .secret_string()
+        .context("the database secret has no string value")?;
+    serde_json::from_str(raw).context("the database secret is not {username, password}")
 }
 
 impl Db {
@@ -159,17 +179,7 @@ async fn resolve_url(
         } => {
             let client =
                 secrets.context("DB_SECRET_ARN is set but no Secrets Manager client was given")?;
-            let out = client
-                .get_secret_value()
-                .secret_id(secret_arn)
-                .send()
-                .await
-                .context("Failed to read the database secret")?;
-            let raw = out
-                .secret_string()
-                .context("the database secret has no string value")?;
-            let secret: RdsSecret = serde_json::from_str(raw)
-                .context("the database secret is not {username, password}")?;
+            let secret = read_credentials(client, secret_arn).await?;
             Ok(SecretString::from(format!(
                 "postgres://{}:{}@{host}:{port}/{name}",
                 urlencode(&secret.username),
@@ -180,6 +190,11 @@ async fn resolve_url(
 }
 
 async fn open(settings: &DbSettings, url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+    // sqlx 0.9 builds its `verify-ca` verifier with the process-wide rustls provider. With one provider compiled
+    // in (aws-lc-rs, for sqlx, the AWS SDK and reqwest alike; `cargo xtask lint` keeps it that way) rustls would
+    // pick it by itself, but with two it panics on the first connection: install it explicitly, so a second
+    // provider brought in by a future dependency cannot turn into a crash. `Err` = already set.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let mut options = ConnectOptions::new(url.expose_secret().to_owned());
     options
         .max_connections(settings.max_connections)
@@ -188,9 +203,22 @@ async fn open(settings: &DbSettings, url: &SecretString) -> anyhow::Result<Datab
         .connect_timeout(settings.acquire_timeout)
         .connect_lazy(true)
         .sqlx_logging(false);
+    let tls = settings.tls.clone();
+    options.map_sqlx_postgres_opts(move |pg| apply_tls(&tls, pg));
     Database::connect(options)
         .await
         .context("Failed to set up the database pool")
+}
+
+/// `PGSSLMODE` and `PGSSLROOTCERT` as read at init win over the URL (and over sqlx's own lenient reading).
+fn apply_tls(tls: &DbTls, mut pg: PgConnectOptions) -> PgConnectOptions {
+    if let Some(mode) = tls.mode {
+        pg = pg.ssl_mode(mode);
+    }
+    if let Some(pem) = &tls.root_cert_pem {
+        pg = pg.ssl_root_cert_from_pem(pem.clone());
+    }
+    pg
 }
 
 /// Percent-encodes a URL userinfo component (RDS passwords contain any printable character).

@@ -479,7 +479,7 @@ async fn every_bad_read_request_gets_its_documented_problem() {
 async fn an_unreachable_database_is_a_503_problem_not_a_panic() {
     let app = spawn_app().await;
     let broken = support::unavailable_deps(&app.sqs, &app.orders_queue, &app.stock_queue).await;
-    let service = order_core::service::OrderService { deps: broken };
+    let service = order_core::service::OrderService::new(broken);
     let event = ApiEvent::new("GET", "/orders", "/orders").by(ALICE);
 
     let answer = support::answer(

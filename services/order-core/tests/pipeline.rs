@@ -220,7 +220,7 @@ async fn orders_accepted_while_the_queue_is_down_are_published_by_the_relay_once
         ..app.orders_queue.clone()
     };
     let offline = support::deps_for(&app.db_url, &app.sqs, &down, &app.stock_queue).await;
-    let service = order_core::service::OrderService { deps: offline };
+    let service = order_core::service::OrderService::new(offline);
     let mut ids = Vec::new();
     for _ in 0..3 {
         let event = support::ApiEvent::new("POST", "/orders", "/orders")
@@ -496,4 +496,85 @@ async fn a_black_hole_sqs_still_answers_202_within_the_send_bound_and_leaves_the
         "the relay's to publish"
     );
     drop(hole);
+}
+
+/// Counts the `SendMessageBatch` calls that reach SQS.
+struct CountingSender {
+    inner: order_core::publisher::SqsSender,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl order_core::publisher::MessageSender for CountingSender {
+    async fn send_batch(
+        &self,
+        queue_url: &str,
+        messages: &[order_core::publisher::OutgoingMessage],
+    ) -> anyhow::Result<Vec<bool>> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.send_batch(queue_url, messages).await
+    }
+}
+
+#[tokio::test]
+async fn a_batch_of_ten_confirmations_reaches_queue_2_in_one_send_message_batch_call() {
+    // Arrange: ten orders on queue 1, and process-order as its edge runs it: one deferring service per batch.
+    let app = spawn_app().await;
+    for _ in 0..10 {
+        order(&app, json!([{"product_id": TEE, "quantity": 1}])).await;
+    }
+    let mut messages = Vec::new();
+    while messages.len() < 10 {
+        let more = app.receive(&app.orders_queue, 60).await;
+        assert!(!more.is_empty(), "queue 1 holds the ten orders");
+        messages.extend(more);
+    }
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut deps = app.deps.clone();
+    deps.sender = std::sync::Arc::new(CountingSender {
+        inner: order_core::publisher::SqsSender::new(app.sqs.clone()),
+        calls: calls.clone(),
+    });
+    let service = order_core::service::OrderService::new(deps).deferring();
+
+    // Act
+    let event = support::sqs_event(&messages, &app.orders_queue.arn);
+    let response = order_core::sqs::handle_batch(
+        app.orders_queue.kind(),
+        event,
+        &tracing::Span::none(),
+        |e| {
+            let service = service.clone();
+            async move { service.process_order(&e).await }
+        },
+    )
+    .await;
+    let sent_during_the_batch = calls.load(std::sync::atomic::Ordering::SeqCst);
+    service.publish_deferred("process-order").await;
+
+    // Assert
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(
+        sent_during_the_batch, 0,
+        "nothing is sent before the batch ends"
+    );
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one SendMessageBatch for the ten confirmations"
+    );
+    let mut on_queue_2 = 0;
+    loop {
+        let got = app.receive(&app.stock_queue, 60).await.len();
+        if got == 0 {
+            break;
+        }
+        on_queue_2 += got;
+    }
+    assert_eq!(on_queue_2, 10);
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            .await,
+        0
+    );
 }

@@ -252,7 +252,7 @@ async fn a_relay_published_order_stays_in_the_trace_of_its_http_request() {
         .by(ALICE)
         .header("traceparent", &format!("00-{trace}-b7ad6b7169203331-01"))
         .body(&json!({"items": [{"product_id": TEE, "quantity": 1}]}).to_string());
-    let service = order_core::service::OrderService { deps: offline };
+    let service = order_core::service::OrderService::new(offline);
     let answer = support::answer(
         order_core::http::serve(event.request(), |req| {
             order_core::http::create_order(service, req)

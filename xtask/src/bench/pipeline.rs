@@ -1,5 +1,6 @@
-//! `cargo xtask bench pipeline`: orders through the whole pipeline (order-core's `pipeline` bench, on the SQS
-//! emulator), then pgbench running the same SQL, and our throughput as a ratio of it.
+//! `cargo xtask bench pipeline`: orders through the whole pipeline (order-core's `pipeline` bench) with
+//! in-process queues (our code and PostgreSQL alone; create-order alone; one hot product against 100) and on the
+//! SQS emulator, then pgbench running the same SQL, and each throughput as a ratio of it.
 
 use std::path::Path;
 use std::process::Command;
@@ -14,38 +15,80 @@ pub fn pipeline(root: &Path) -> Result<()> {
     let venv = python::venv(root, ".venv", "xtask/requirements.txt")?;
     let (admin_url, _pg) = postgres::server(root)?;
     let (emulators, _emulators) = Emulators::start(root, &venv)?;
-    let db_url = database::prepare(root, &admin_url, "bench_pipeline", true)?;
-
+    let run = |name: &str, env: &[(&str, &str)]| -> Result<String> {
+        let db_url = database::prepare(root, &admin_url, "bench_pipeline", true)?;
+        eprintln!("== pipeline: {name}");
+        let mut cmd = Command::new("cargo");
+        cmd.args(["bench", "-q", "-p", "order-core", "--bench", "pipeline"])
+            .current_dir(root)
+            .env("BENCH_DATABASE_URL", &db_url)
+            .env("RUST_LOG", "warn")
+            .envs(emulators.env())
+            .envs(env.iter().copied());
+        let out = output(&mut cmd)?;
+        println!("-- {name}\n{out}");
+        Ok(out)
+    };
     eprintln!("== pipeline benchmark (release build; the first build takes several minutes)");
-    let mut cmd = Command::new("cargo");
-    cmd.args(["bench", "-q", "-p", "order-core", "--bench", "pipeline"])
-        .current_dir(root)
-        .env("BENCH_DATABASE_URL", &db_url)
-        .env("RUST_LOG", "warn")
-        .envs(emulators.env());
-    let out = output(&mut cmd)?;
-    print!("{out}");
-    let ours = field(&out, "orders_per_second").context("the pipeline bench printed no result")?;
+    let create_alone = run(
+        "create-order alone, in-process queues",
+        &[("BENCH_QUEUES", "channel"), ("BENCH_CONSUMERS", "0")],
+    )?;
+    let in_process = run("in-process queues", &[("BENCH_QUEUES", "channel")])?;
+    let hot = run(
+        "in-process, one hot product",
+        &[("BENCH_QUEUES", "channel"), ("BENCH_PRODUCTS", "1")],
+    )?;
+    let spread = run(
+        "in-process, 100 products",
+        &[("BENCH_QUEUES", "channel"), ("BENCH_PRODUCTS", "100")],
+    )?;
+    let emulator = run("SQS emulator", &[("BENCH_QUEUES", "sqs")])?;
 
-    let limit = pgbench(root, &db_url)?;
+    let db_url = database::prepare(root, &admin_url, "bench_pipeline", true)?;
+    let limit = pgbench(root, &db_url, "order_pipeline.sql")?;
+    let create_limit = pgbench(root, &db_url, "order_create.sql")?;
+    let ratio = |out: &str, key: &str, of: f64| -> Result<String> {
+        let value = field(out, key).with_context(|| format!("no {key} in the bench's output"))?;
+        Ok(format!(
+            "{value:.0} orders/s = {:.2} of pgbench",
+            value / of
+        ))
+    };
     println!(
-        "pgbench limit:     {limit:.0} orders/s (the same SQL, no SQS, no Lambda event handling)"
+        "pgbench limit:     {limit:.0} orders/s whole pipeline, {create_limit:.0}/s create-order's transactions (the same SQL, no queues, no Lambda event handling)"
     );
     println!(
-        "ratio:             {:.2} of the database's limit",
-        ours / limit
+        "create-order alone (in-process):   {}",
+        ratio(&create_alone, "accepted_per_second", create_limit)?
+    );
+    println!(
+        "end to end (in-process queues):    {}",
+        ratio(&in_process, "orders_per_second", limit)?
+    );
+    println!(
+        "end to end, one hot product:       {}",
+        ratio(&hot, "orders_per_second", limit)?
+    );
+    println!(
+        "end to end, 100 products:          {}",
+        ratio(&spread, "orders_per_second", limit)?
+    );
+    println!(
+        "end to end (SQS emulator):         {}",
+        ratio(&emulator, "orders_per_second", limit)?
     );
     Ok(())
 }
 
-/// pgbench's tps for xtask/bench/order_pipeline.sql at `BENCH_CLIENTS` (16) clients for 20 s.
-fn pgbench(root: &Path, db_url: &str) -> Result<f64> {
+/// pgbench's tps for `xtask/bench/<script>` at `BENCH_CLIENTS` (16) clients for 20 s.
+fn pgbench(root: &Path, db_url: &str, script: &str) -> Result<f64> {
     let clients = std::env::var("BENCH_CLIENTS").unwrap_or_else(|_| "16".into());
-    eprintln!("== pgbench: the same transactions, {clients} clients, 20 s");
+    eprintln!("== pgbench {script}: {clients} clients, 20 s");
     let pg = output(
         Command::new("pgbench")
             .args(["-n", "-c", &clients, "-j", "2", "-T", "20", "-f"])
-            .arg(root.join("xtask/bench/order_pipeline.sql"))
+            .arg(root.join("xtask/bench").join(script))
             .arg(db_url),
     )?;
     pg.lines()

@@ -1,6 +1,8 @@
-//! The checks CI runs: `test` (the native stack, nextest, then the static checks), `lint` (with
-//! [`one_stack`]), and the static checks of the deployment files (in [`static_checks`]).
+//! The checks CI runs: `test` (the native stack, nextest, a bounded fuzz pass, a short soak, then the static
+//! checks), `lint` (with [`one_stack`]), the static checks of the deployment files (in [`static_checks`]), and
+//! `fuzz` (in [`fuzz`]).
 
+mod fuzz;
 mod one_stack;
 mod static_checks;
 
@@ -12,14 +14,20 @@ use anyhow::Result;
 use crate::stack::{self, database};
 use crate::{proc, tools};
 
+pub use fuzz::fuzz;
 pub use one_stack::one_stack;
 pub use static_checks::static_checks;
+
+/// Orders in the soak `test` runs (`cargo xtask soak` runs 5,000 by default).
+const SOAK_ORDERS: usize = 300;
 
 /// Everything CI runs. Extra arguments go to nextest (e.g. a test filter).
 ///
 /// The native stack comes first: its PostgreSQL and moto serve the integration tests, and all of it (the
 /// functions under `cargo lambda watch` behind the local gateway) the end-to-end tests, which get its
-/// coordinates as `E2E_*` variables.
+/// coordinates as `E2E_*` variables. Then, unfiltered and green, a bounded `fuzz` pass against the same stack,
+/// then a 300-order soak under faults on it (last: it restarts PostgreSQL and crashes the functions), then the
+/// static checks.
 pub fn test(root: &Path, extra: &[String]) -> Result<()> {
     let options = stack::Options {
         database: "orders_e2e",
@@ -27,7 +35,7 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
         gateway_port: None,
         hot_reload: false,
     };
-    let stack = stack::start(root, &options)?;
+    let mut stack = stack::start(root, &options)?;
     database::drop_test_databases(&stack.admin_url)?;
     eprintln!(
         "== PostgreSQL: {}\n== AWS emulator: {}\n== gateway: {}",
@@ -50,8 +58,31 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
         .envs(stack.e2e_env());
     cmd.envs(stack.aws_env.clone());
     let tests = proc::run(&mut cmd);
+    // A bounded fuzz run while the stack is still up, after the tests (a filtered run skips it).
+    let fuzzed = if tests.is_ok() && extra.is_empty() {
+        fuzz::run(
+            root,
+            &stack,
+            &[
+                "--max-examples".to_owned(),
+                fuzz::TEST_EXAMPLES.to_string(),
+                "--seed".to_owned(),
+                fuzz::TEST_SEED.to_string(),
+            ],
+        )
+    } else {
+        Ok(())
+    };
+    // The short soak last, on the same stack: it restarts PostgreSQL and crashes the functions.
+    let soak = if extra.is_empty() && tests.is_ok() && fuzzed.is_ok() {
+        crate::soak::run(&mut stack, SOAK_ORDERS)
+    } else {
+        Ok(())
+    };
     drop(stack);
     tests?;
+    fuzzed?;
+    soak?;
     if extra.is_empty() {
         static_checks(root)?;
     }

@@ -80,6 +80,22 @@ pub fn prepare(root: &Path, admin_url: &str, name: &str, fresh: bool) -> Result<
     Ok(database_url)
 }
 
+/// On a server that checks passwords, gives every function role (created by the migrations) the server's
+/// password, which is also what their secrets hold (`aws::init`); a trusting server needs none.
+pub fn set_role_passwords(admin_url: &str, server: &Server) -> Result<()> {
+    if server.password.is_empty() {
+        return Ok(());
+    }
+    let literal = server.password.replace('\'', "''");
+    for function in order_contract::topology::FUNCTIONS {
+        psql(
+            admin_url,
+            &format!("ALTER ROLE {} PASSWORD '{literal}'", function.db_role()),
+        )?;
+    }
+    Ok(())
+}
+
 /// Drops databases left behind by earlier test runs (`t_<uuid>`).
 pub fn drop_test_databases(admin_url: &str) -> Result<()> {
     let out = Command::new("psql")

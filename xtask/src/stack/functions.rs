@@ -1,15 +1,20 @@
 //! The functions of `order_contract::topology::FUNCTIONS` under `cargo lambda watch` (the Lambda runtime API
 //! and invoke API on one loopback port), with the environment Terraform and compose.yaml give them: DB
-//! credentials from the Secrets Manager secret, never `DATABASE_URL`.
+//! credentials from the function's own Secrets Manager secret (its role), never `DATABASE_URL`.
+//!
+//! `cargo lambda watch` runs every function with one env file, so the one variable that differs per function,
+//! `DB_SECRET_ARN`, comes from the workspace Cargo.toml (`[workspace.metadata.lambda.bin.<function>.env]`),
+//! which cargo-lambda applies over the env file when it starts that function.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use order_contract::topology::{FUNCTIONS, Function, Queue};
 
-use super::aws::init::{DB_SECRET_NAME, Resources};
+use super::aws::init::Resources;
 use super::database::Server;
 use crate::proc::{self, Background};
 use crate::{events, http, tools};
@@ -33,15 +38,15 @@ pub fn build(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The variables every function gets (compose.yaml's `x-function-env` plus the queue and relay settings).
+/// The variables every function gets (compose.yaml's `x-function-env` plus the queue and relay settings), but
+/// `DB_SECRET_ARN`: a function without its own never falls back to another's login, it fails its warm-up.
 pub fn environment(
     aws_env: Vec<(&'static str, String)>,
     db: &Server,
     database: &str,
     aws: &Resources,
 ) -> Vec<(String, String)> {
-    let fixed = [
-        ("DB_SECRET_ARN", DB_SECRET_NAME),
+    let fixed: [(&str, &str); 11] = [
         ("DB_HOST", &db.host),
         ("DB_PORT", &db.port),
         ("DB_NAME", database),
@@ -65,45 +70,101 @@ pub fn environment(
         .collect()
 }
 
-/// Starts `cargo lambda watch` on a free port; returns it and the invoke API's base URL.
-pub fn start(
-    root: &Path,
-    venv: &Path,
-    vars: &[(String, String)],
-    hot_reload: bool,
-    log_dir: &Path,
-) -> Result<(Background, String)> {
-    let env_file = write_env_file(vars, log_dir)?;
-    let port = proc::free_port()?;
-    let mut cmd = Command::new(venv.join("bin/cargo-lambda"));
-    cmd.args([
-        "lambda",
-        "watch",
-        "--invoke-address",
-        "127.0.0.1",
-        "--invoke-port",
-    ])
-    .arg(port.to_string())
-    .arg("--env-file")
-    .arg(&env_file)
-    .current_dir(root);
-    if !hot_reload {
-        cmd.arg("--ignore-changes");
+/// `cargo lambda watch`, which runs every function, and what it takes to start it again on the same port.
+pub struct Host {
+    watch: Mutex<Option<Background>>,
+    cmd: Mutex<Command>,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Host {
+    /// Starts `cargo lambda watch` on a free port; returns it and the invoke API's base URL.
+    pub fn start(
+        root: &Path,
+        venv: &Path,
+        vars: &[(String, String)],
+        hot_reload: bool,
+        log_dir: &Path,
+    ) -> Result<(Self, String)> {
+        let env_file = write_env_file(vars, log_dir)?;
+        let port = proc::free_port()?;
+        let mut cmd = Command::new(venv.join("bin/cargo-lambda"));
+        cmd.args([
+            "lambda",
+            "watch",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+        ])
+        .arg(port.to_string())
+        .arg("--env-file")
+        .arg(&env_file)
+        .current_dir(root);
+        if !hot_reload {
+            cmd.arg("--ignore-changes");
+        }
+        tools::without_cargo_run_env(&mut cmd); // it runs `cargo run` for each function
+        // The functions inherit this environment: nothing may point them anywhere but the secret and the emulators.
+        for inherited in [
+            "DATABASE_URL",
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_SESSION_TOKEN",
+        ] {
+            cmd.env_remove(inherited);
+        }
+        let host = Self {
+            watch: Mutex::new(None),
+            cmd: Mutex::new(cmd),
+            port,
+            log: log_dir.join("functions.log"),
+        };
+        host.spawn(false)?;
+        Ok((host, format!("http://127.0.0.1:{port}")))
     }
-    tools::without_cargo_run_env(&mut cmd); // it runs `cargo run` for each function
-    // The functions inherit this environment: nothing may point them anywhere but the secret and the emulators.
-    for inherited in [
-        "DATABASE_URL",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-    ] {
-        cmd.env_remove(inherited);
+
+    fn spawn(&self, append: bool) -> Result<()> {
+        let mut cmd = self.cmd.lock().unwrap_or_else(|e| e.into_inner());
+        let mut watch =
+            Background::spawn_logging("cargo lambda watch", &mut cmd, &self.log, append)?;
+        proc::wait_for_port(self.port, Duration::from_secs(60), Some(&mut watch))?;
+        *self.watch.lock().unwrap_or_else(|e| e.into_inner()) = Some(watch);
+        Ok(())
     }
-    let log = log_dir.join("functions.log");
-    let mut watch = Background::spawn("cargo lambda watch", &mut cmd, &log)?;
-    proc::wait_for_port(port, Duration::from_secs(60), Some(&mut watch))?;
-    Ok((watch, format!("http://127.0.0.1:{port}")))
+
+    /// Kills every function process at once (`SIGKILL`, mid-invocation or not) and `cargo lambda watch` with
+    /// them, then starts it again on the same port: what a crashed execution environment is in Lambda. (Killing
+    /// one function mid-invocation is not enough: `cargo lambda watch` never answers that function again.)
+    pub fn crash_and_restart(&self) -> Result<usize> {
+        let killed = {
+            let mut watch = self.watch.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(old) = watch.take() else {
+                bail!("cargo lambda watch is not running");
+            };
+            let children = proc::pgrep(&["-P", &old.pid().to_string()]);
+            for pid in &children {
+                let _ = Command::new("kill").args(["-KILL", pid]).status();
+            }
+            drop(old);
+            children.len()
+        };
+        self.spawn(true)?;
+        Ok(killed)
+    }
+
+    /// Fails, naming it, if `cargo lambda watch` has exited.
+    pub fn check_alive(&self) -> Result<()> {
+        match self
+            .watch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            Some(watch) => watch.check_alive(),
+            None => bail!("cargo lambda watch is not running"),
+        }
+    }
 }
 
 /// An env file, not --env-var: values may contain commas, which --env-var splits on. Single quotes keep them
@@ -163,4 +224,25 @@ fn warm_up_one(base: &str, function: &Function) -> Result<()> {
     }
     eprintln!("   {name}: ready");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::aws::init::role_secret_name;
+
+    #[test]
+    fn each_function_gets_its_own_db_secret_from_the_workspace_manifest() {
+        let manifest = include_str!("../../../Cargo.toml");
+        for function in FUNCTIONS {
+            let table = format!("[workspace.metadata.lambda.bin.{}.env]", function.name);
+            let entry = format!(r#"DB_SECRET_ARN = "{}""#, role_secret_name(function.name));
+            let after = manifest
+                .split_once(&table)
+                .unwrap_or_else(|| panic!("Cargo.toml has no {table}"))
+                .1;
+            let body = after.split("\n[").next().unwrap_or_default();
+            assert!(body.contains(&entry), "{table} must set {entry}");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 pub mod aws;
 pub mod database;
-mod functions;
+pub mod functions;
 mod gateway;
 pub mod postgres;
 pub mod up;
@@ -53,6 +53,10 @@ pub struct Stack {
     pub signing_key: Option<(PathBuf, String)>,
     /// Where otlp-sink writes the spans the functions export (one JSON object per line).
     pub spans_file: PathBuf,
+    /// Queue 1 and queue 2 (each redrives to `<url>-dlq`).
+    pub queue_urls: [String; 2],
+    /// `cargo lambda watch` with every function (the soak crashes and restarts it).
+    pub functions: Option<std::sync::Arc<functions::Host>>,
     processes: Vec<Background>,
 }
 
@@ -80,6 +84,9 @@ impl Stack {
 
     /// Fails, naming the process, if any part of the stack has exited.
     pub fn check_alive(&mut self) -> Result<()> {
+        if let Some(functions) = &self.functions {
+            functions.check_alive()?;
+        }
         self.processes
             .iter_mut()
             .try_for_each(Background::check_alive)
@@ -88,6 +95,14 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        // The gateway (started last) first, then the functions, then what they use.
+        if let Some(gateway) = self.processes.pop() {
+            eprintln!("== stopping {}", gateway.name);
+            drop(gateway);
+        }
+        if self.functions.take().is_some() {
+            eprintln!("== stopping cargo lambda watch");
+        }
         while let Some(process) = self.processes.pop() {
             eprintln!("== stopping {}", process.name);
             drop(process);
@@ -126,6 +141,8 @@ pub fn start(root: &Path, options: &Options) -> Result<Stack> {
         database_url: database::url(&admin_url, options.database)?,
         admin_url,
         spans_file: log_dir.join("spans.jsonl"),
+        queue_urls: Default::default(),
+        functions: None,
         log_dir,
         signing_key: None,
         processes: postgres.into_iter().chain(emulator_processes).collect(),
@@ -150,13 +167,14 @@ fn run_parts(
     steps: &Steps,
 ) -> Result<()> {
     steps.step(
-        "queues, DLQs and the DB secret (docker/localstack/init-aws.sh), user pool and demo user (docker/cognito/init.py)",
+        "queues, DLQs, the DB secret and one per function role (docker/localstack/init-aws.sh), user pool and demo user (docker/cognito/init.py)",
     );
     let server = database::Server::parse(&stack.admin_url)?;
     let aws = aws::init::bootstrap(root, venv, emulators, &server, &stack.log_dir)?;
     stack.user_pool_id = aws.user_pool_id.clone();
     stack.client_id = aws.client_id.clone();
     stack.issuer = cognito::issuer(&aws.user_pool_id);
+    stack.queue_urls = [aws.orders_queue_url.clone(), aws.stock_queue_url.clone()];
     stack.signing_key = aws::init::moto_signing_key(root, venv, &stack.log_dir);
     if stack.signing_key.is_none() {
         eprintln!(
@@ -174,6 +192,7 @@ fn run_parts(
         options.database,
         options.fresh_database,
     )?;
+    database::set_role_passwords(&stack.admin_url, &server)?;
 
     steps.step("trace receiver: otlp-sink (OTLP/HTTP) writing target/local-stack/spans.jsonl");
     let (sink, otlp_endpoint) = gateway::start_otlp_sink(root, stack)?;
@@ -183,14 +202,14 @@ fn run_parts(
     let mut function_env =
         functions::environment(stack.aws_env.clone(), &server, options.database, &aws);
     function_env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".to_owned(), otlp_endpoint));
-    let (watch, invoke_base) = functions::start(
+    let (host, invoke_base) = functions::Host::start(
         root,
         venv,
         &function_env,
         options.hot_reload,
         &stack.log_dir,
     )?;
-    stack.processes.push(watch);
+    stack.functions = Some(std::sync::Arc::new(host));
     functions::warm_up(&invoke_base, &stack.log_dir)?;
 
     steps.step("local gateway");

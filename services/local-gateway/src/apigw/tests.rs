@@ -154,6 +154,37 @@ fn a_body_that_is_not_utf8_is_passed_base64_encoded() {
     );
 }
 
+#[test]
+fn a_header_value_that_is_not_utf8_reaches_the_function_read_as_latin1() {
+    // Found by `cargo xtask fuzz`: such a value made the event's serialization panic (connection dropped).
+    let op = operation();
+    let mut hdrs = headers(&[("accept", "application/json")]);
+    hdrs.insert(
+        "idempotency-key",
+        HeaderValue::from_bytes(&[0xd7, 0xf8, 0x9b]).unwrap(),
+    );
+
+    let event = proxy_event(
+        &Method::POST,
+        "/orders",
+        None,
+        &hdrs,
+        b"{}",
+        &matched(&op, None),
+        context(None),
+    );
+    let json = event_json(&event);
+
+    assert_eq!(json["headers"]["idempotency-key"], "\u{d7}\u{f8}\u{9b}");
+    assert_eq!(
+        json["multiValueHeaders"]["idempotency-key"],
+        json!(["\u{d7}\u{f8}\u{9b}"])
+    );
+    assert_eq!(json["headers"]["accept"], "application/json");
+    let request = lambda_http::request::from_str(&json.to_string()).unwrap();
+    assert!(request.headers()["idempotency-key"].to_str().is_err());
+}
+
 fn proxy_response(json: Value) -> ApiGatewayProxyResponse {
     serde_json::from_value(json).unwrap()
 }

@@ -5,7 +5,7 @@ mod orders;
 mod pipeline;
 mod relay;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use orders::Created;
 pub use relay::{DEADLINE_MARGIN, RelayReport, margin_for};
@@ -28,11 +28,51 @@ pub struct Deps {
 #[derive(Clone)]
 pub struct OrderService {
     pub deps: Deps,
+    /// Outbox rows written during an SQS batch, sent together when it ends ([`Self::deferring`]); `None`: each
+    /// use case sends its rows right after its commit.
+    deferred: Option<Arc<Mutex<Vec<uuid::Uuid>>>>,
 }
 
 impl OrderService {
     pub fn new(deps: Deps) -> Self {
-        Self { deps }
+        Self {
+            deps,
+            deferred: None,
+        }
+    }
+
+    /// A service for one SQS batch: the outbox rows its use cases write are collected, not sent, and
+    /// [`Self::publish_deferred`] sends them all at the end, in `SendMessageBatch` calls of ten, instead of one
+    /// `SendMessage` per message. Until then they are safe in the outbox like any row (the relay's fallback).
+    pub fn deferring(&self) -> Self {
+        Self {
+            deps: self.deps.clone(),
+            deferred: Some(Arc::default()),
+        }
+    }
+
+    /// Sends the rows collected since [`Self::deferring`], for the metric `path`.
+    pub async fn publish_deferred(&self, path: &'static str) {
+        let ids = match &self.deferred {
+            Some(deferred) => {
+                std::mem::take(&mut *deferred.lock().unwrap_or_else(|e| e.into_inner()))
+            }
+            None => return,
+        };
+        if !ids.is_empty() {
+            self.deps.publish_now(ids, path).await;
+        }
+    }
+
+    /// Sends freshly written outbox rows now, or collects them when this service is [`Self::deferring`].
+    async fn publish(&self, ids: Vec<uuid::Uuid>, path: &'static str) {
+        match &self.deferred {
+            Some(deferred) => deferred
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(ids),
+            None => self.deps.publish_now(ids, path).await,
+        }
     }
 }
 

@@ -35,7 +35,7 @@ impl OrderService {
             CreateOutcome::Created { order, outbox_id } => {
                 tracing::info!(order_id = %order.id, "order accepted");
                 metrics::count(metrics::ORDERS_ACCEPTED, 1);
-                self.deps.publish_now(vec![outbox_id], "create-order").await;
+                self.publish(vec![outbox_id], "create-order").await;
                 Ok(Created {
                     order,
                     replayed: false,

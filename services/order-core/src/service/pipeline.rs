@@ -26,9 +26,7 @@ impl OrderService {
         match outcome {
             ReserveOutcome::Confirmed { total, outbox_id } => {
                 tracing::info!(total_minor = total.amount_minor, currency = %total.currency, "order confirmed");
-                self.deps
-                    .publish_now(vec![outbox_id], "process-order")
-                    .await;
+                self.publish(vec![outbox_id], "process-order").await;
             }
             ReserveOutcome::Rejected(reason) => {
                 tracing::info!(reason = reason.as_str(), "order rejected");

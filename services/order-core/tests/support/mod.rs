@@ -226,11 +226,34 @@ async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
         .expect("queue ARN")
 }
 
+/// `url` with its user replaced by `role` and no password: the local server trusts loopback connections, so the
+/// role name is what decides the privileges.
+pub fn url_as(url: &str, role: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("URL has a scheme");
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{role}@{host}")
+}
+
+impl TestApp {
+    /// The same world seen by `function`: its dependencies log in as the function's role (the migrations
+    /// created it); `conn` stays the admin connection, for arranging and asserting.
+    pub async fn as_function(&self, function: &str) -> TestApp {
+        let role = migration::role_of(function).expect("the function has a role");
+        let db_url = url_as(&self.db_url, role);
+        TestApp {
+            deps: deps_for(&db_url, &self.sqs, &self.orders_queue, &self.stock_queue).await,
+            db_url,
+            conn: self.conn.clone(),
+            sqs: self.sqs.clone(),
+            orders_queue: self.orders_queue.clone(),
+            stock_queue: self.stock_queue.clone(),
+        }
+    }
+}
+
 impl TestApp {
     pub fn orders(&self) -> OrderService {
-        OrderService {
-            deps: self.deps.clone(),
-        }
+        OrderService::new(self.deps.clone())
     }
 
     /// Receives up to 10 messages (visibility 0 by default in tests so failures come straight back).

@@ -13,8 +13,15 @@ use super::cognito::{self, DEMO_PASSWORD, DEMO_USERNAME};
 use crate::proc;
 use crate::stack::database::Server;
 
-/// The secret's name, as in compose.yaml (`DB_SECRET_ARN` takes a name or an ARN).
+/// The master secret's name, as in compose.yaml (`DB_SECRET_ARN` takes a name or an ARN).
 pub const DB_SECRET_NAME: &str = "orders/db";
+
+/// The secret `function` logs in with (`{username: its role, password}`), as in compose.yaml and the
+/// workspace Cargo.toml's `[workspace.metadata.lambda.bin.<function>.env]`, which gives each function run
+/// by `cargo lambda watch` its own `DB_SECRET_ARN`.
+pub fn role_secret_name(function: &str) -> String {
+    format!("{DB_SECRET_NAME}/{function}")
+}
 
 /// What the functions and the gateway need to know about the emulated resources.
 pub struct Resources {
@@ -55,6 +62,15 @@ pub fn bootstrap(
     })
 }
 
+/// `name=role` pairs of the function roles' secrets, for docker/localstack/init-aws.sh.
+fn role_secrets() -> String {
+    order_contract::topology::FUNCTIONS
+        .iter()
+        .map(|f| format!("{}={}", role_secret_name(f.name), f.db_role()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// docker/localstack/init-aws.sh; returns the two queues' URLs.
 fn queues_and_secret(db: &Server, aws: &dyn Fn(&mut Command)) -> Result<(String, String)> {
     let mut init_aws = Command::new("sh");
@@ -63,6 +79,10 @@ fn queues_and_secret(db: &Server, aws: &dyn Fn(&mut Command)) -> Result<(String,
         .env("DB_SECRET_NAME", DB_SECRET_NAME)
         .env("DB_USERNAME", &db.username)
         .env("DB_PASSWORD", &db.password)
+        .env("DB_ROLE_SECRETS", role_secrets())
+        // Empty on a server that trusts loopback connections (the role name decides the privileges); else
+        // the server's password, which `database::set_role_passwords` gives the roles.
+        .env("DB_ROLE_PASSWORD", &db.password)
         .env("MAX_RECEIVE_COUNT", "3");
     aws(&mut init_aws);
     output(&mut init_aws)?;

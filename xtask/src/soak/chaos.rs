@@ -1,0 +1,179 @@
+//! The soak's faults, one every 0.5–2 s, in turn: the function processes killed, PostgreSQL restarted, the SQS
+//! emulator frozen.
+//!
+//! Functions: every function process is killed at once (`SIGKILL`, whatever it is doing) with the
+//! `cargo lambda watch` that runs them, which then starts again on the same port, as Lambda replaces a crashed
+//! execution environment ([`functions::Host::crash_and_restart`]). One function killed alone mid-invocation
+//! would be a fault of the emulator instead: `cargo lambda watch` never invokes that function again.
+//!
+//! PostgreSQL: the machine's cluster on 127.0.0.1:5432 is stopped fast and started again with
+//! `pg_ctlcluster`; any other server (`DATABASE_URL`, a private cluster) gets every connection to the
+//! database terminated instead, which is what the functions see of a failover. The emulator is frozen
+//! (`SIGSTOP`, two seconds, `SIGCONT`), not restarted: moto keeps its queues in memory only, so a restart
+//! would lose messages SQS had accepted, a fault real SQS does not have.
+
+use std::fmt;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::clients::Rng;
+use crate::proc;
+use crate::stack::{Stack, functions};
+
+/// How the faults reach the stack's processes.
+#[derive(Clone)]
+pub struct Faults {
+    database_url: String,
+    /// `pg_ctlcluster` version and cluster when the stack uses the machine's server.
+    cluster: Option<String>,
+    /// The emulator's loopback port (to find its process).
+    emulator_port: String,
+    functions: Arc<functions::Host>,
+}
+
+/// How many of each fault were injected.
+#[derive(Debug, Default)]
+pub struct Injected {
+    pub function_crashes: usize,
+    pub function_processes_killed: usize,
+    pub restart_failures: usize,
+    pub database_restarts: usize,
+    pub database_disconnects: usize,
+    pub emulator_freezes: usize,
+}
+
+impl fmt::Display for Injected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} function crashes ({} processes killed, {} restarts failed), {} PostgreSQL restarts, \
+             {} PostgreSQL disconnects, {} SQS emulator freezes",
+            self.function_crashes,
+            self.function_processes_killed,
+            self.restart_failures,
+            self.database_restarts,
+            self.database_disconnects,
+            self.emulator_freezes
+        )
+    }
+}
+
+impl Faults {
+    pub fn for_stack(stack: &Stack) -> Result<Self> {
+        let local = stack.admin_url.contains("@127.0.0.1:5432/");
+        let cluster = if local {
+            let version = std::fs::read_dir("/etc/postgresql")
+                .ok()
+                .and_then(|mut d| d.next())
+                .and_then(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned());
+            version.map(|v| format!("{v} main"))
+        } else {
+            None
+        };
+        let emulator_port = stack
+            .sqs_endpoint
+            .rsplit(':')
+            .next()
+            .context("the emulator's endpoint has no port")?
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Self {
+            database_url: stack.database_url.clone(),
+            cluster,
+            emulator_port,
+            functions: stack
+                .functions
+                .clone()
+                .context("the stack runs no functions")?,
+        })
+    }
+
+    /// Undoes what may still be in effect: the emulator running, PostgreSQL up.
+    pub fn heal(&self) -> Result<()> {
+        self.signal_emulator("CONT");
+        if let Some(cluster) = &self.cluster {
+            let _ = pg_ctlcluster(cluster, "start");
+        }
+        Ok(())
+    }
+
+    fn crash_functions(&self, injected: &mut Injected) {
+        match self.functions.crash_and_restart() {
+            Ok(killed) => {
+                injected.function_crashes += 1;
+                injected.function_processes_killed += killed;
+            }
+            Err(e) => {
+                eprintln!("   restarting the functions failed: {e:#}");
+                injected.restart_failures += 1;
+            }
+        }
+    }
+
+    fn database(&self, injected: &mut Injected) {
+        match &self.cluster {
+            Some(cluster) => {
+                let _ = pg_ctlcluster(cluster, "stop -m fast");
+                std::thread::sleep(Duration::from_millis(500));
+                let _ = pg_ctlcluster(cluster, "start");
+                injected.database_restarts += 1;
+            }
+            None => {
+                let _ = proc::succeeds(Command::new("psql").arg(&self.database_url).args([
+                    "-qAt",
+                    "-c",
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                ]));
+                injected.database_disconnects += 1;
+            }
+        }
+    }
+
+    fn freeze_emulator(&self, injected: &mut Injected) {
+        self.signal_emulator("STOP");
+        std::thread::sleep(Duration::from_secs(2));
+        self.signal_emulator("CONT");
+        injected.emulator_freezes += 1;
+    }
+
+    fn signal_emulator(&self, signal: &str) {
+        let pattern = format!("moto_server -H 127.0.0.1 -p {}$", self.emulator_port);
+        for pid in proc::pgrep(&["-f", &pattern]) {
+            let _ = Command::new("kill")
+                .args([&format!("-{signal}"), pid.as_str()])
+                .status();
+        }
+    }
+}
+
+/// Injects faults until `stop`, one every 0.5–2 s, the three kinds in turn (so even a short run has each);
+/// returns the counts.
+pub fn run(faults: &Faults, stop: &AtomicBool, seed: u64) -> Injected {
+    let mut rng = Rng::new(seed.rotate_left(17));
+    let mut injected = Injected::default();
+    for turn in 0.. {
+        std::thread::sleep(Duration::from_millis(500 + rng.below(1500)));
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        match turn % 3 {
+            0 => faults.crash_functions(&mut injected),
+            1 => faults.database(&mut injected),
+            _ => faults.freeze_emulator(&mut injected),
+        }
+    }
+    injected
+}
+
+fn pg_ctlcluster(cluster: &str, action: &str) -> bool {
+    let mut args = vec!["--skip-systemctl-redirect"];
+    args.extend(cluster.split_whitespace());
+    args.extend(action.split_whitespace());
+    proc::succeeds(Command::new("pg_ctlcluster").args(&args))
+}
