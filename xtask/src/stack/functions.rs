@@ -46,7 +46,7 @@ pub fn environment(
     database: &str,
     aws: &Resources,
 ) -> Vec<(String, String)> {
-    let fixed: [(&str, &str); 11] = [
+    let fixed: [(&str, &str); 12] = [
         ("DB_HOST", &db.host),
         ("DB_PORT", &db.port),
         ("DB_NAME", database),
@@ -58,6 +58,9 @@ pub fn environment(
         ("RUST_LOG", "info"),
         ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=local"),
         ("OTEL_TRACES_SAMPLER", "parentbased_always_on"),
+        // otlp-sink is on loopback and the trace tests read what it got: on a loaded 2-core machine a debug
+        // build's export can take longer than the 300 ms bound meant for AWS, and dropped spans fail them.
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "5000"),
     ];
     aws_env
         .into_iter()
