@@ -13,7 +13,7 @@ use axum::http::{HeaderValue, Response, header};
 use crate::apigw::{self, Context};
 use crate::auth::{AuthError, Authorizer};
 use crate::invoke::{InvokeError, Invoker};
-use crate::openapi::{Resolution, Routes};
+use crate::openapi::{Matched, Resolution, Routes};
 use crate::problem::GatewayProblem;
 
 /// API Gateway's integration timeout (29 s), waiting for the function's turn included.
@@ -75,20 +75,7 @@ async fn serve(
             return Err(GatewayProblem::NoSuchMethod);
         }
     };
-    let claims = if route.operation.requires_token {
-        let authorization = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        Some(
-            api.authorizer
-                .authorize(authorization)
-                .await
-                .map_err(refused)?,
-        )
-    } else {
-        None
-    };
+    let claims = authorize(api, &route, &parts.headers).await?;
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| GatewayProblem::RequestTooLarge)?;
@@ -123,6 +110,25 @@ async fn serve(
         GatewayProblem::IntegrationFailure
     })?;
     Ok((function, response))
+}
+
+/// The Cognito authorizer's step: the caller's claims when the operation requires a token.
+async fn authorize(
+    api: &Api,
+    route: &Matched<'_>,
+    headers: &header::HeaderMap,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, GatewayProblem> {
+    if !route.operation.requires_token {
+        return Ok(None);
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    api.authorizer
+        .authorize(authorization)
+        .await
+        .map(Some)
+        .map_err(refused)
 }
 
 fn refused(error: AuthError) -> GatewayProblem {
