@@ -46,6 +46,11 @@ pub fn pipeline(root: &Path) -> Result<()> {
     let emulator = run("SQS emulator", &[("BENCH_QUEUES", "sqs")])?;
 
     let db_url = database::prepare(root, &admin_url, "bench_pipeline", true)?;
+    // As the bench does: stock that never runs out, so every transaction is the happy path.
+    crate::proc::run(Command::new("psql").arg(&db_url).args([
+        "-qc",
+        "UPDATE product_info SET stock_on_hand = 100000000, stock_reserved = 0",
+    ]))?;
     let limit = pgbench(root, &db_url, "order_pipeline.sql")?;
     let create_limit = pgbench(root, &db_url, "order_create.sql")?;
     let ratio = |out: &str, key: &str, of: f64| -> Result<String> {
