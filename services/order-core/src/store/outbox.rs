@@ -13,7 +13,7 @@ use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::{Expr, ExprTrait, LockBehavior, LockType},
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -192,25 +192,33 @@ pub const STUCK_AFTER_ATTEMPTS: i32 = 5;
 
 /// Marks the sent rows published, counting the attempt.
 async fn mark_published(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<(), DbErr> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    outbox::Entity::update_many()
-        .col_expr(
-            outbox::Column::Attempts,
-            Expr::col(outbox::Column::Attempts).add(1),
-        )
-        .col_expr(outbox::Column::PublishedAt, Expr::current_timestamp())
-        .filter(outbox::Column::Id.is_in(ids.to_vec()))
-        .exec(txn)
-        .await?;
-    Ok(())
+    count_attempt(
+        txn,
+        ids,
+        Expr::current_timestamp(),
+        outbox::Column::PublishedAt,
+    )
+    .await
 }
 
 /// Counts a failed relay attempt on each row: it waits 2^attempts seconds (at most [`MAX_BACKOFF`]) before the
 /// relay takes it again, so a row that keeps failing does not hold up the rows behind it. A writer's own
 /// publish right after its commit does not back off: the relay is the fallback for exactly that failure.
 async fn back_off(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<(), DbErr> {
+    let next = Expr::cust_with_values(
+        "now() + make_interval(secs => least(power(2, attempts + 1), $1))",
+        [MAX_BACKOFF.as_secs_f64()],
+    );
+    count_attempt(txn, ids, next, outbox::Column::NextAttemptAt).await
+}
+
+/// One more attempt on each of `ids`, with `column` set to `value`.
+async fn count_attempt(
+    txn: &DatabaseTransaction,
+    ids: &[Uuid],
+    value: SimpleExpr,
+    column: outbox::Column,
+) -> Result<(), DbErr> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -219,13 +227,7 @@ async fn back_off(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<(), DbErr> 
             outbox::Column::Attempts,
             Expr::col(outbox::Column::Attempts).add(1),
         )
-        .col_expr(
-            outbox::Column::NextAttemptAt,
-            Expr::cust_with_values(
-                "now() + make_interval(secs => least(power(2, attempts + 1), $1))",
-                [MAX_BACKOFF.as_secs_f64()],
-            ),
-        )
+        .col_expr(column, value)
         .filter(outbox::Column::Id.is_in(ids.to_vec()))
         .exec(txn)
         .await?;
