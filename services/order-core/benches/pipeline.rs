@@ -100,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
         let q2 = create_queue(&sqs, &format!("bench-{run}-stock")).await?;
         let deps = Deps {
             db,
-            sender: Arc::new(SqsSender::new(sqs.clone())),
+            sender: Arc::new(CountingSender(SqsSender::new(sqs.clone()))),
             queues: Arc::new([(Queue::Orders, q1.clone()), (Queue::Stock, q2.clone())].into()),
         };
         let sqs_ceiling = sqs_calls_per_second(&sqs, &q1, clients).await?;
@@ -205,6 +205,11 @@ async fn main() -> anyhow::Result<()> {
         pct(0.99)
     );
     if let Some(sqs_ceiling) = sqs_ceiling {
+        let [sends, receives, deletes] = SQS_CALLS.each_ref().map(|c| c.load(Ordering::Relaxed));
+        println!(
+            "SQS calls:         {:.2} per order ({sends} SendMessageBatch, {receives} ReceiveMessage that got messages, {deletes} DeleteMessageBatch)",
+            (sends + receives + deletes) as f64 / orders as f64
+        );
         println!(
             "SQS emulator:      {sqs_ceiling:.0} SendMessage calls/s alone ({clients} clients); each order costs 2 sends plus batched receives and deletes"
         );
@@ -297,6 +302,7 @@ async fn consume(
         if messages.is_empty() {
             continue;
         }
+        SQS_CALLS[1].fetch_add(1, Ordering::Relaxed);
         let event = dev_support::sqs_event(
             &messages,
             "arn:aws:sqs:us-east-1:000000000000:bench",
@@ -321,6 +327,7 @@ async fn consume(
             })
             .collect();
         if !entries.is_empty() {
+            SQS_CALLS[2].fetch_add(1, Ordering::Relaxed);
             let _ = sqs
                 .delete_message_batch()
                 .queue_url(&url)
@@ -328,6 +335,26 @@ async fn consume(
                 .send()
                 .await;
         }
+    }
+}
+
+/// SQS API calls the pipeline made on the emulator: SendMessageBatch, ReceiveMessage that returned messages
+/// (what Lambda's event source mapping does, not billed to the functions), DeleteMessageBatch.
+static SQS_CALLS: [std::sync::atomic::AtomicUsize; 3] =
+    [const { std::sync::atomic::AtomicUsize::new(0) }; 3];
+
+/// [`SqsSender`], counting its calls in [`SQS_CALLS`].
+struct CountingSender(SqsSender);
+
+#[async_trait::async_trait]
+impl MessageSender for CountingSender {
+    async fn send_batch(
+        &self,
+        queue_url: &str,
+        messages: &[OutgoingMessage],
+    ) -> anyhow::Result<Vec<bool>> {
+        SQS_CALLS[0].fetch_add(1, Ordering::Relaxed);
+        self.0.send_batch(queue_url, messages).await
     }
 }
 
