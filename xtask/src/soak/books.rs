@@ -256,7 +256,7 @@ impl Books {
                     products.orders_where()
                 ),
             )?,
-            accepted_missing: Vec::new(),
+            accepted_missing: missing(database_url, load)?,
             keys_with_two_orders: count(
                 database_url,
                 &format!(
@@ -275,10 +275,6 @@ impl Books {
                     products.orders_where()
                 ),
             )?,
-        })
-        .and_then(|mut books: Self| {
-            books.accepted_missing = missing(database_url, load)?;
-            Ok(books)
         })
     }
 
