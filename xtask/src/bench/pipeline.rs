@@ -63,26 +63,40 @@ pub fn pipeline(root: &Path) -> Result<()> {
     println!(
         "pgbench limit:     {limit:.0} orders/s whole pipeline, {create_limit:.0}/s create-order's transactions (the same SQL, no queues, no Lambda event handling)"
     );
-    println!(
-        "create-order alone (in-process):   {}",
-        ratio(&create_alone, "accepted_per_second", create_limit)?
-    );
-    println!(
-        "end to end (in-process queues):    {}",
-        ratio(&in_process, "orders_per_second", limit)?
-    );
-    println!(
-        "end to end, one hot product:       {}",
-        ratio(&hot, "orders_per_second", limit)?
-    );
-    println!(
-        "end to end, 100 products:          {}",
-        ratio(&spread, "orders_per_second", limit)?
-    );
-    println!(
-        "end to end (SQS emulator):         {}",
-        ratio(&emulator, "orders_per_second", limit)?
-    );
+    for (label, out, key, of) in [
+        (
+            "create-order alone (in-process)",
+            &create_alone,
+            "accepted_per_second",
+            create_limit,
+        ),
+        (
+            "end to end (in-process queues)",
+            &in_process,
+            "orders_per_second",
+            limit,
+        ),
+        (
+            "end to end, one hot product",
+            &hot,
+            "orders_per_second",
+            limit,
+        ),
+        (
+            "end to end, 100 products",
+            &spread,
+            "orders_per_second",
+            limit,
+        ),
+        (
+            "end to end (SQS emulator)",
+            &emulator,
+            "orders_per_second",
+            limit,
+        ),
+    ] {
+        println!("{:<35}{}", format!("{label}:"), ratio(out, key, of)?);
+    }
     Ok(())
 }
 
