@@ -5,14 +5,19 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use sea_orm::sqlx::postgres::PgConnectOptions;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr,
+    TransactionTrait,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::RwLock;
 
+use crate::bootstrap::phases::InitClock;
 use crate::config::{DbSettings, DbSource, DbTls};
 
 /// The pool and where its credentials come from.
@@ -48,12 +53,30 @@ pub async fn read_credentials(
 }
 
 impl Db {
-    /// Builds the pool; connections open lazily, so a slow database does not fail the Lambda init.
+    /// Builds the pool; connections open lazily, so a slow database does not fail the Lambda init (the
+    /// functions open their first one at init with [`Self::warm_up`], which only logs a failure).
     pub async fn connect(
         settings: DbSettings,
         secrets: Option<aws_sdk_secretsmanager::Client>,
     ) -> anyhow::Result<Arc<Self>> {
-        let url = resolve_url(&settings, secrets.as_ref()).await?;
+        let url = Self::login_url(&settings, secrets.as_ref()).await?;
+        Self::with_login(settings, secrets, url).await
+    }
+
+    /// The first half of [`Self::connect`]: the login URL, reading the secret if the settings name one.
+    pub async fn login_url(
+        settings: &DbSettings,
+        secrets: Option<&aws_sdk_secretsmanager::Client>,
+    ) -> anyhow::Result<SecretString> {
+        resolve_url(settings, secrets).await
+    }
+
+    /// The second half of [`Self::connect`]: the (lazy) pool for a login URL from [`Self::login_url`].
+    pub async fn with_login(
+        settings: DbSettings,
+        secrets: Option<aws_sdk_secretsmanager::Client>,
+        url: SecretString,
+    ) -> anyhow::Result<Arc<Self>> {
         let conn = open(&settings, &url).await?;
         Ok(Arc::new(Self {
             settings,
@@ -62,26 +85,59 @@ impl Db {
         }))
     }
 
+    /// Opens one connection and runs a first query, at init: the TCP and TLS handshakes, the login and the
+    /// server's first answer then happen before the first event, not on its request path. A failure is
+    /// logged, not fatal: the database may come back before the first event, and the pool retries then.
+    pub async fn warm_up(&self, clock: &mut InitClock) {
+        let pool = self.conn().await.get_postgres_connection_pool().clone();
+        let mut connection = match pool.acquire().await {
+            Ok(connection) => connection,
+            Err(e) => {
+                clock.mark("pool_connect");
+                tracing::warn!(error = %e, "init: could not open a database connection");
+                return;
+            }
+        };
+        clock.mark("pool_connect");
+        let first = sea_orm::sqlx::query("SELECT 1")
+            .execute(&mut *connection)
+            .await;
+        clock.mark("first_query");
+        if let Err(e) = first {
+            tracing::warn!(error = %e, "init: the first query failed");
+        }
+    }
+
     /// A handle on the current pool (cheap: the pool is reference-counted).
     pub async fn conn(&self) -> DatabaseConnection {
         self.conn.read().await.clone()
     }
 
-    /// Runs `op`; if the database refused our credentials, re-fetches the secret once and runs it again.
+    /// Runs `op`; if the database refused our credentials, re-fetches the secret once and runs it again, unless
+    /// `op` had begun a transaction by then.
     ///
-    /// Credentials are checked only when a connection is opened, so a rejected password means `op` failed while
-    /// acquiring a connection. The store keeps every operation to reads followed by at most one transaction and
-    /// nothing after its commit (see `store::orders::insert`), so such a failure always comes before any commit
-    /// and the re-run never repeats a committed transaction.
+    /// Credentials are checked only when a connection is opened. A rejected password before `op` began any
+    /// transaction means nothing was written, and running it again is safe. After one began (through
+    /// [`begin`], the only way the store opens transactions; clippy's `disallowed-methods` keeps it so),
+    /// that transaction may have committed before a later statement needed a new connection: `op` is not run
+    /// again and its error is returned, so a committed transaction is never run a second time. The callers
+    /// are idempotent and retried whole (SQS redelivery, the client's retry with its idempotency key).
     pub async fn run<T, E, F, Fut>(&self, op: F) -> Result<T, E>
     where
         F: Fn(DatabaseConnection) -> Fut,
         Fut: Future<Output = Result<T, E>>,
         E: AsDbErr,
     {
-        let first = op(self.conn().await).await;
+        let attempt = Attempt::default();
+        let first = ATTEMPT.scope(attempt.clone(), op(self.conn().await)).await;
         match first {
             Err(e) if e.as_db_err().is_some_and(is_auth_failure) && self.secrets.is_some() => {
+                if attempt.began.load(Ordering::SeqCst) {
+                    tracing::warn!(
+                        "database rejected the cached credentials after a transaction began; not re-running"
+                    );
+                    return Err(e);
+                }
                 tracing::warn!("database rejected the cached credentials; re-fetching the secret");
                 if let Err(refresh) = self.refresh().await {
                     tracing::error!(error = %refresh, "could not refresh database credentials");
@@ -105,6 +161,25 @@ impl Db {
     pub async fn close(&self) {
         let _ = self.conn().await.close().await;
     }
+}
+
+/// What [`Db::run`] knows of the operation it runs: whether it began a transaction.
+#[derive(Clone, Default)]
+struct Attempt {
+    began: Arc<AtomicBool>,
+}
+
+tokio::task_local! {
+    static ATTEMPT: Attempt;
+}
+
+/// Begins a transaction on `conn`, noting it for the [`Db::run`] this runs under (if any), which then never
+/// runs the operation a second time.
+#[allow(clippy::disallowed_methods)] // the one place allowed to begin a transaction
+pub async fn begin(conn: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = conn.begin().await?;
+    let _ = ATTEMPT.try_with(|a| a.began.store(true, Ordering::SeqCst));
+    Ok(txn)
 }
 
 /// Errors that may wrap a database error, so [`Db::run`] can spot a rejected password.

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use entity::{order_line, orders};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -80,7 +80,7 @@ pub async fn reserve(
     id: OrderId,
     trace: &TraceContext,
 ) -> Result<ReserveOutcome, DbErr> {
-    let txn = conn.begin().await?;
+    let txn = crate::db::begin(conn).await?;
     let Some(order) = lock_order(&txn, id, None).await? else {
         return Ok(ReserveOutcome::OrderNotFound);
     };
@@ -117,7 +117,7 @@ pub async fn reserve(
 /// Moves the reserved quantities out of stock and marks the order `fulfilled`.
 #[tracing::instrument(name = "commit stock", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "product_info"))]
 pub async fn commit(conn: &DatabaseConnection, id: OrderId) -> Result<CommitOutcome, DbErr> {
-    let txn = conn.begin().await?;
+    let txn = crate::db::begin(conn).await?;
     let Some(order) = lock_order(&txn, id, None).await? else {
         return Ok(CommitOutcome::OrderNotFound);
     };
@@ -147,7 +147,7 @@ pub async fn cancel(
     customer: Option<&CustomerId>,
     reason: CancellationReason,
 ) -> Result<CancelOutcome, DbErr> {
-    let txn = conn.begin().await?;
+    let txn = crate::db::begin(conn).await?;
     let Some(order) = lock_order(&txn, id, customer).await? else {
         return Ok(CancelOutcome::OrderNotFound);
     };

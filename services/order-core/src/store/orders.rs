@@ -6,7 +6,7 @@ use entity::{order_line, orders, product_info};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -119,7 +119,7 @@ async fn insert(
     trace: &TraceContext,
 ) -> Result<CreateOutcome, DbErr> {
     let id = OrderId::new();
-    let txn = conn.begin().await?;
+    let txn = crate::db::begin(conn).await?;
     let row = orders::Entity::insert(orders::ActiveModel {
         id: Set(id.0),
         customer_id: Set(customer.as_str().to_owned()),

@@ -12,7 +12,7 @@ use entity::outbox;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, LockBehavior, LockType, SimpleExpr},
 };
 use uuid::Uuid;
@@ -71,7 +71,7 @@ pub async fn publish(
     queues: &QueueUrls,
     selection: Selection,
 ) -> Result<PublishReport, DbErr> {
-    let txn = conn.begin().await?;
+    let txn = crate::db::begin(conn).await?;
     let by_relay = matches!(selection, Selection::Due { .. });
     let rows = claim(&txn, queues, selection).await?;
     let claimed = rows.iter().map(Claimed::new).collect::<Vec<_>>();

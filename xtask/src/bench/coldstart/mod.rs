@@ -6,6 +6,7 @@
 //! under `cargo lambda watch`: that one starts functions with `cargo run` (a debug build plus cargo's freshness
 //! check), which would measure cargo rather than the binary.
 
+mod phases;
 mod run;
 mod warm;
 
@@ -60,6 +61,7 @@ pub fn coldstart(root: &Path) -> Result<()> {
         .map(|(bin, probe)| measure(root, &stack, bin, probe))
         .collect::<Result<Vec<_>>>()?;
     print_table(&rows)?;
+    print_phases(&rows)?;
     warm::warm_latency(&stack)?;
     drop(stack);
     Ok(())
@@ -162,4 +164,102 @@ fn print_row(row: &Row, hello_p50: f64) {
         format!("{:.2}MiB", row.size as f64 / 1_048_576.0),
         rss as f64 / 1024.0
     );
+}
+
+const PHASES_LEGEND: &str = "
+init, phase by phase (p50 of the runs, ms; wall/cpu): exec->main is the bench's spawn to the function's first
+line of init (loading the binary, starting the tokio runtime), the middle phases are the function's own
+`init phases` log record (wall clock / CPU time of all its threads), ready = the first GET .../next minus
+all of those (the runtime's own setup). Round trips = wall minus CPU of secret_fetch, pool_connect and
+first_query: the emulator's and PostgreSQL's share. ours = init minus the round trips.";
+
+/// The phase table and the issue's targets, from the functions' own records.
+fn print_phases(rows: &[Row]) -> Result<()> {
+    let hello = rows
+        .iter()
+        .find(|row| row.bin == HELLO)
+        .context("no hello-lambda figures")?;
+    let hello_init = p(&millis(&hello.runs, |r| r.init), 50.0);
+    let hello_answer = p(&millis(&hello.runs, |r| r.answered), 50.0);
+    println!("{PHASES_LEGEND}");
+    for row in rows.iter().filter(|row| row.bin != HELLO) {
+        let logged: Vec<&phases::Logged> =
+            row.runs.iter().filter_map(|r| r.logged.as_ref()).collect();
+        if logged.len() != row.runs.len() {
+            println!(
+                "{}: no init phases record in {} of {} runs",
+                row.bin,
+                row.runs.len() - logged.len(),
+                row.runs.len()
+            );
+            continue;
+        }
+        print_function_phases(row, &logged);
+        let init = p(&millis(&row.runs, |r| r.init), 50.0);
+        let answered = p(&millis(&row.runs, |r| r.answered), 50.0);
+        let trips = median(logged.iter().map(|l| l.round_trips_ms()));
+        let ours = median(
+            row.runs
+                .iter()
+                .zip(&logged)
+                .map(|(r, l)| ms(r.init) - l.round_trips_ms()),
+        );
+        let first_answer = median(row.runs.iter().map(|r| ms(r.answered) - ms(r.init)));
+        println!(
+            "  init {init:.1} = ours {ours:.1} + round trips {trips:.1}; target ours <= hello init {hello_init:.1} + 3 = {:.1}: {}",
+            hello_init + 3.0,
+            verdict(ours <= hello_init + 3.0)
+        );
+        println!(
+            "  answered {answered:.1} (first event {first_answer:.1} after init); target <= 3 x hello {hello_answer:.1} + round trips {trips:.1} = {:.1}: {}",
+            3.0 * hello_answer + trips,
+            verdict(answered <= 3.0 * hello_answer + trips)
+        );
+    }
+    Ok(())
+}
+
+fn print_function_phases(row: &Row, logged: &[&phases::Logged]) {
+    let mut line = format!(
+        "{:<14} exec->main {:.1}",
+        row.bin,
+        median(logged.iter().map(|l| l.exec_to_main_ms))
+    );
+    let names: Vec<String> = logged[0].phases.iter().map(|ph| ph.name.clone()).collect();
+    for name in &names {
+        let of = |which: fn(&phases::Phase) -> f64| {
+            median(
+                logged
+                    .iter()
+                    .filter_map(|l| l.phases.iter().find(|ph| &ph.name == name))
+                    .map(which),
+            )
+        };
+        line += &format!(
+            " | {name} {:.1}/{:.1}",
+            of(|ph| ph.wall_ms),
+            of(|ph| ph.cpu_ms)
+        );
+    }
+    let ready = median(
+        row.runs
+            .iter()
+            .zip(logged)
+            .map(|(r, l)| ms(r.init) - l.logged_ms()),
+    );
+    println!("{line} | ready {ready:.1}");
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    p(&v, 50.0)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
 }

@@ -4,10 +4,11 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::RecvTimeoutError;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
 
+use super::phases::{self, Logged};
 use crate::events::Probe;
 use crate::runtime_api::{Event, RuntimeApi};
 use crate::stack::aws::REGION;
@@ -25,6 +26,8 @@ pub struct Measured {
     pub answered: Duration,
     /// VmRSS when the second `.../next` arrives.
     pub rss_kib: u64,
+    /// The function's `init phases` record (none for hello-lambda).
+    pub logged: Option<Logged>,
 }
 
 /// Starts `path` against a fresh Runtime API and waits for its first answer and its next `next`.
@@ -55,11 +58,13 @@ pub fn cold_start(
         .stdin(Stdio::null())
         .stdout(out.try_clone()?)
         .stderr(out);
-    let started = Instant::now();
+    let (started, spawned) = (Instant::now(), SystemTime::now());
     let child = cmd
         .spawn()
         .with_context(|| format!("Failed to start {}", path.display()))?;
-    watch(&api, KillOnDrop(child), started, &request_id, probe)
+    let mut measured = watch(&api, KillOnDrop(child), started, &request_id, probe)?;
+    measured.logged = phases::read(log, spawned)?;
+    Ok(measured)
 }
 
 /// Follows what the function does until it idles after answering.
@@ -97,6 +102,7 @@ fn watch(
                     init,
                     answered,
                     rss_kib,
+                    logged: None,
                 });
             }
             Ok(Event::Response(at, id, body)) => {

@@ -2,6 +2,8 @@
 //! then per invocation the trigger's part inside the invocation span, and a span flush before the response
 //! leaves. Each `serve_*` is only the per-trigger part.
 
+pub mod phases;
+
 use std::sync::Arc;
 
 use tracing::Instrument;
@@ -14,6 +16,7 @@ use crate::publisher::SqsSender;
 use crate::service::{Deps, OrderService, ServiceError};
 use crate::telemetry::{self, Telemetry};
 use crate::topology::{self, Function};
+use phases::InitClock;
 
 /// Reads the database settings and builds the pool alone (no queues): for functions that only touch the
 /// database. The AWS configuration is loaded only when the credentials come from the secret (`DB_SECRET_ARN`),
@@ -30,22 +33,28 @@ pub async fn connect_db() -> anyhow::Result<Arc<Db>> {
 }
 
 /// Reads the configuration, builds the clients and the pool for `function`: the queue URLs it publishes to
-/// come from the topology table.
-pub async fn deps(function: &Function) -> anyhow::Result<Deps> {
+/// come from the topology table. Each step is a phase on `clock`.
+pub async fn deps(function: &Function, clock: &mut InitClock) -> anyhow::Result<Deps> {
     let queues = function
         .publishes
         .iter()
         .map(|q| Ok((*q, q.url_from_env()?)))
         .collect::<Result<_, crate::config::ConfigError>>()?;
+    let settings = DbSettings::from_env()?;
     // `AWS_ENDPOINT_URL` (emulators) and the region come from the standard chain.
     let aws = aws_config::load_from_env().await;
-    let settings = DbSettings::from_env()?;
+    clock.mark("aws_config");
     let secrets = matches!(settings.source, DbSource::Secret { .. })
         .then(|| aws_sdk_secretsmanager::Client::new(&aws));
-    let db = Db::connect(settings, secrets).await?;
+    let sender = Arc::new(SqsSender::new(crate::publisher::sqs_client(&aws)));
+    clock.mark("clients");
+    let login = Db::login_url(&settings, secrets.as_ref()).await?;
+    clock.mark("secret_fetch");
+    let db = Db::with_login(settings, secrets, login).await?;
+    db.warm_up(clock).await;
     Ok(Deps {
         db,
-        sender: Arc::new(SqsSender::new(crate::publisher::sqs_client(&aws))),
+        sender,
         queues: Arc::new(queues),
     })
 }
@@ -83,15 +92,20 @@ impl Wired {
     }
 }
 
-/// Init, once per execution environment.
+/// Init, once per execution environment, phase by phase ([`phases`]): the `init phases` log record is its last
+/// line before the runtime asks for the first event.
 pub async fn wire(function: &'static Function) -> anyhow::Result<Wired> {
+    let mut clock = InitClock::start();
     let telemetry = telemetry::init(function.name);
-    let deps = deps(function).await?;
+    clock.mark("telemetry");
+    let deps = deps(function, &mut clock).await?;
     on_shutdown(telemetry.clone(), deps.db.clone());
-    Ok(Wired {
+    let wired = Wired {
         service: OrderService::new(deps),
         telemetry,
-    })
+    };
+    clock.log(function.name);
+    Ok(wired)
 }
 
 /// An HTTP function: one server span per request (child of the caller's trace), the handler's errors rendered
