@@ -14,5 +14,6 @@ pub mod service;
 pub mod sqs;
 pub mod store;
 pub mod telemetry;
+pub mod trust;
 
 pub use order_contract::topology;

@@ -46,10 +46,13 @@ pub fn environment(
     database: &str,
     aws: &Resources,
 ) -> Vec<(String, String)> {
-    let fixed: [(&str, &str); 12] = [
+    let fixed: [(&str, &str); 13] = [
         ("DB_HOST", &db.host),
         ("DB_PORT", &db.port),
         ("DB_NAME", database),
+        // Locally TLS to PostgreSQL is off, as in compose: a server with `ssl = on` (Debian's default) would
+        // otherwise get a TLS handshake under sqlx's default `prefer`.
+        ("PGSSLMODE", "disable"),
         ("DB_MAX_CONNECTIONS", "2"),
         (Queue::Orders.url_variable(), &aws.orders_queue_url),
         (Queue::Stock.url_variable(), &aws.stock_queue_url),

@@ -109,7 +109,9 @@ pub fn exporter(
         .with_timeout(timeout);
     let exporter = match destination {
         Destination::Off => return Ok(None),
-        Destination::Collector => builder.build(),
+        Destination::Collector => builder
+            .with_http_client(super::sigv4::blocking_client(timeout)?)
+            .build(),
         Destination::Signed { endpoint, region } => {
             let client =
                 SigningClient::new(region.clone(), CredentialSource::default_chain()?, timeout)?;

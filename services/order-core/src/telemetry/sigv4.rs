@@ -40,17 +40,7 @@ impl SigningClient {
         credentials: CredentialSource,
         timeout: Duration,
     ) -> Result<Self, String> {
-        // reqwest's blocking client owns a runtime, which may be neither built nor dropped inside another one:
-        // build it on a plain thread, as the OTLP exporter does for its own.
-        let http = std::thread::spawn(move || {
-            reqwest::blocking::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(timeout)
-                .build()
-        })
-        .join()
-        .map_err(|_| "building the HTTP client panicked".to_owned())?
-        .map_err(|e| format!("Failed to build the HTTP client: {e}"))?;
+        let http = blocking_client(timeout)?;
         Ok(Self {
             http,
             region,
@@ -199,6 +189,23 @@ fn resolve_forever(incoming: Receiver<Option<Reply>>, cache: Arc<Mutex<Option<Cr
             let _ = reply.send(result.clone());
         }
     }
+}
+
+/// The span exporter's HTTP client, `timeout` bounding each request end to end, trusting Mozilla's roots as
+/// webpki-roots compiles them in ([`crate::trust::exporter_tls`]: no system bundle read at init).
+pub fn blocking_client(timeout: Duration) -> Result<reqwest::blocking::Client, String> {
+    // reqwest's blocking client owns a runtime, which may be neither built nor dropped inside another one:
+    // build it on a plain thread, as the OTLP exporter does for its own.
+    std::thread::spawn(move || {
+        reqwest::blocking::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .tls_backend_preconfigured(crate::trust::exporter_tls())
+            .build()
+    })
+    .join()
+    .map_err(|_| "building the HTTP client panicked".to_owned())?
+    .map_err(|e| format!("Failed to build the HTTP client: {e}"))
 }
 
 #[cfg(test)]

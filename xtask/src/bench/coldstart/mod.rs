@@ -17,6 +17,7 @@ use anyhow::{Context, Result};
 
 use super::percentile as p;
 use crate::events::{self, Probe};
+use crate::stack::aws::init::role_secret_name;
 use crate::stack::{self, Options, Stack};
 use crate::{proc, tools};
 use order_contract::topology::FUNCTIONS;
@@ -80,7 +81,12 @@ fn binaries() -> Vec<(&'static str, Probe)> {
 
 /// `RUNS` cold starts of one binary.
 fn measure(root: &Path, stack: &Stack, bin: &'static str, probe: &Probe) -> Result<Row> {
-    let function_env = run::read_env_file(&stack.log_dir.join("functions.env"))?;
+    let mut function_env = run::read_env_file(&stack.log_dir.join("functions.env"))?;
+    if bin != HELLO {
+        // Each function's own secret, for its own role (what `cargo lambda watch` takes from the workspace
+        // Cargo.toml's `[workspace.metadata.lambda.bin.<function>.env]`).
+        function_env.push(("DB_SECRET_ARN".to_owned(), role_secret_name(bin)));
+    }
     let path = root.join("target/release").join(bin);
     let size = std::fs::metadata(&path)
         .with_context(|| format!("{} is missing", path.display()))?
