@@ -74,6 +74,12 @@ impl Background {
         self.child.id()
     }
 
+    /// Kills the process at once (`SIGKILL`, no chance to flush), as a crash would, and reaps it.
+    pub fn crash(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Fails if the process has exited.
     pub fn check_alive(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {

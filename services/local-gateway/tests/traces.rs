@@ -221,7 +221,7 @@ async fn a_relay_published_orders_trace_still_starts_at_its_http_request() {
 
 async fn sqs_client() -> aws_sdk_sqs::Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(stack().aws_endpoint)
+        .endpoint_url(stack().sqs_endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
             "test", "test", None, None, "test",

@@ -26,6 +26,27 @@ fn settings(secret_arn: &str) -> DbSettings {
     settings
 }
 
+/// A new secret holding `secret_string`, and a `Db` that logs in with it (the emulator's client kept for
+/// rotating it).
+async fn connect_with_secret(
+    secret_string: &str,
+) -> (std::sync::Arc<Db>, aws_sdk_secretsmanager::Client, String) {
+    let client = secrets_client().await;
+    let arn = client
+        .create_secret()
+        .name(format!("db-{}", uuid::Uuid::new_v4()))
+        .secret_string(secret_string)
+        .send()
+        .await
+        .expect("Secrets Manager emulator")
+        .arn
+        .unwrap();
+    let db = Db::connect(settings(&arn), Some(client.clone()))
+        .await
+        .unwrap();
+    (db, client, arn)
+}
+
 async fn select_one(db: &Db) -> Result<(), DbErr> {
     db.run(|conn| async move { conn.execute_unprepared("SELECT 1").await.map(|_| ()) })
         .await
@@ -33,19 +54,8 @@ async fn select_one(db: &Db) -> Result<(), DbErr> {
 
 #[tokio::test]
 async fn credentials_come_from_the_rds_style_secret() {
-    let client = secrets_client().await;
-    let name = format!("db-{}", uuid::Uuid::new_v4());
-    let arn = client
-        .create_secret()
-        .name(&name)
-        .secret_string(r#"{"username":"postgres","password":"p@ss:w/rd%"}"#)
-        .send()
-        .await
-        .expect("Secrets Manager emulator")
-        .arn
-        .unwrap();
-
-    let db = Db::connect(settings(&arn), Some(client)).await.unwrap();
+    let (db, _, _) =
+        connect_with_secret(r#"{"username":"postgres","password":"p@ss:w/rd%"}"#).await;
 
     select_one(&db)
         .await
@@ -54,21 +64,9 @@ async fn credentials_come_from_the_rds_style_secret() {
 
 #[tokio::test]
 async fn rejected_credentials_are_refetched_once_after_a_rotation() {
-    let client = secrets_client().await;
-    let name = format!("db-{}", uuid::Uuid::new_v4());
     // The environment starts with credentials PostgreSQL will refuse (a role that no longer exists)...
-    let arn = client
-        .create_secret()
-        .name(&name)
-        .secret_string(r#"{"username":"rotated_away","password":"old"}"#)
-        .send()
-        .await
-        .unwrap()
-        .arn
-        .unwrap();
-    let db = Db::connect(settings(&arn), Some(client.clone()))
-        .await
-        .unwrap();
+    let (db, client, arn) =
+        connect_with_secret(r#"{"username":"rotated_away","password":"old"}"#).await;
     // ...and the secret is rotated after it cached them.
     client
         .put_secret_value()
@@ -88,18 +86,7 @@ async fn rejected_credentials_are_refetched_once_after_a_rotation() {
 
 #[tokio::test]
 async fn a_secret_that_stays_wrong_fails_instead_of_looping() {
-    let client = secrets_client().await;
-    let name = format!("db-{}", uuid::Uuid::new_v4());
-    let arn = client
-        .create_secret()
-        .name(&name)
-        .secret_string(r#"{"username":"nobody_here","password":"x"}"#)
-        .send()
-        .await
-        .unwrap()
-        .arn
-        .unwrap();
-    let db = Db::connect(settings(&arn), Some(client)).await.unwrap();
+    let (db, _, _) = connect_with_secret(r#"{"username":"nobody_here","password":"x"}"#).await;
 
     let err = select_one(&db).await.unwrap_err();
 
@@ -147,19 +134,8 @@ async fn a_rotation_after_the_commit_never_runs_the_transaction_again() {
          GRANT INSERT, SELECT ON {table} TO {old_role}, {new_role};"
     ))
     .await;
-    let client = secrets_client().await;
-    let arn = client
-        .create_secret()
-        .name(format!("db-{tag}"))
-        .secret_string(format!(r#"{{"username":"{old_role}","password":"old"}}"#))
-        .send()
-        .await
-        .unwrap()
-        .arn
-        .unwrap();
-    let db = Db::connect(settings(&arn), Some(client.clone()))
-        .await
-        .unwrap();
+    let (db, client, arn) =
+        connect_with_secret(&format!(r#"{{"username":"{old_role}","password":"old"}}"#)).await;
     let rotated = std::sync::atomic::AtomicBool::new(false);
     let rotate = || async {
         // Once: the old login stops working (its sessions end, it may no longer log in) and the secret names the

@@ -313,6 +313,12 @@ impl Books {
                 load.duplicate_mismatches
             ));
         }
+        if load.sign_ins_given_up != 0 {
+            failures.push(format!(
+                "{} sign-ins given up: Cognito did not come back",
+                load.sign_ins_given_up
+            ));
+        }
         if !load.refused.is_empty() {
             failures.push(format!("requests refused: {:?}", load.refused));
         }

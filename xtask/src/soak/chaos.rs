@@ -1,5 +1,5 @@
-//! The soak's faults, one every 0.5–2 s, in turn: the function processes killed, PostgreSQL restarted, the SQS
-//! emulator frozen.
+//! The soak's faults, one every 0.5–2 s, in turn: the function processes killed, PostgreSQL restarted, Cognito's
+//! moto killed and restarted, the SQS emulator frozen.
 //!
 //! Functions: every function process is killed at once (`SIGKILL`, whatever it is doing) with the
 //! `cargo lambda watch` that runs them, which then starts again on the same port, as Lambda replaces a crashed
@@ -8,9 +8,16 @@
 //!
 //! PostgreSQL: the machine's cluster on 127.0.0.1:5432 is stopped fast and started again with
 //! `pg_ctlcluster`; any other server (`DATABASE_URL`, a private cluster) gets every connection to the
-//! database terminated instead, which is what the functions see of a failover. The emulator is frozen
-//! (`SIGSTOP`, two seconds, `SIGCONT`), not restarted: moto keeps its queues in memory only, so a restart
-//! would lose messages SQS had accepted, a fault real SQS does not have.
+//! database terminated instead, which is what the functions see of a failover.
+//!
+//! Cognito: its moto is killed (`SIGKILL`) and started again on the same port, and docker/cognito/init.py
+//! recreates the pool, which gets the same ids back ([`aws::cognito::Emulator::crash_and_restart`]); clients
+//! signing in meanwhile retry. Tokens issued before stay valid, as across a Cognito outage in AWS.
+//!
+//! SQS: the emulator is frozen (`SIGSTOP`, two seconds, `SIGCONT`), not restarted: neither moto nor
+//! LocalStack's community edition keeps its queues across a restart, so a restart would lose messages SQS had
+//! accepted, a fault real SQS does not have. A frozen endpoint is what SQS can do: requests that hang until
+//! the SDK's timeouts.
 
 use std::fmt;
 use std::process::Command;
@@ -22,7 +29,7 @@ use anyhow::{Context, Result};
 
 use super::clients::Rng;
 use crate::proc;
-use crate::stack::{Stack, functions};
+use crate::stack::{Stack, aws, functions};
 
 /// How the faults reach the stack's processes.
 #[derive(Clone)]
@@ -33,6 +40,8 @@ pub struct Faults {
     /// The emulator's loopback port (to find its process).
     emulator_port: String,
     functions: Arc<functions::Host>,
+    cognito: Arc<aws::cognito::Emulator>,
+    log_dir: std::path::PathBuf,
 }
 
 /// How many of each fault were injected.
@@ -44,6 +53,22 @@ pub struct Injected {
     pub database_restarts: usize,
     pub database_disconnects: usize,
     pub emulator_freezes: usize,
+    pub cognito_restarts: usize,
+    pub cognito_restart_failures: usize,
+}
+
+impl Injected {
+    /// Fails if a fault could not be undone (a restart that failed).
+    pub fn verify(&self) -> Result<()> {
+        if self.restart_failures + self.cognito_restart_failures != 0 {
+            anyhow::bail!(
+                "restarts failed: {} of the functions, {} of Cognito's moto",
+                self.restart_failures,
+                self.cognito_restart_failures
+            );
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Injected {
@@ -51,12 +76,14 @@ impl fmt::Display for Injected {
         write!(
             f,
             "{} function crashes ({} processes killed, {} restarts failed), {} PostgreSQL restarts, \
-             {} PostgreSQL disconnects, {} SQS emulator freezes",
+             {} PostgreSQL disconnects, {} Cognito restarts ({} failed), {} SQS emulator freezes",
             self.function_crashes,
             self.function_processes_killed,
             self.restart_failures,
             self.database_restarts,
             self.database_disconnects,
+            self.cognito_restarts,
+            self.cognito_restart_failures,
             self.emulator_freezes
         )
     }
@@ -90,12 +117,20 @@ impl Faults {
                 .functions
                 .clone()
                 .context("the stack runs no functions")?,
+            cognito: stack
+                .cognito_emulator
+                .clone()
+                .context("the stack runs no Cognito emulator")?,
+            log_dir: stack.log_dir.clone(),
         })
     }
 
-    /// Undoes what may still be in effect: the emulator running, PostgreSQL up.
+    /// Undoes what may still be in effect: the emulator running, Cognito and PostgreSQL up.
     pub fn heal(&self) -> Result<()> {
         self.signal_emulator("CONT");
+        if self.cognito.pid().is_none() {
+            self.cognito.crash_and_restart(&self.log_dir)?;
+        }
         if let Some(cluster) = &self.cluster {
             let _ = pg_ctlcluster(cluster, "start");
         }
@@ -135,6 +170,16 @@ impl Faults {
         }
     }
 
+    fn restart_cognito(&self, injected: &mut Injected) {
+        match self.cognito.crash_and_restart(&self.log_dir) {
+            Ok(()) => injected.cognito_restarts += 1,
+            Err(e) => {
+                eprintln!("   restarting Cognito's moto failed: {e:#}");
+                injected.cognito_restart_failures += 1;
+            }
+        }
+    }
+
     fn freeze_emulator(&self, injected: &mut Injected) {
         self.signal_emulator("STOP");
         std::thread::sleep(Duration::from_secs(2));
@@ -152,7 +197,7 @@ impl Faults {
     }
 }
 
-/// Injects faults until `stop`, one every 0.5–2 s, the three kinds in turn (so even a short run has each);
+/// Injects faults until `stop`, one every 0.5–2 s, the four kinds in turn (so even a short run has each);
 /// returns the counts.
 pub fn run(faults: &Faults, stop: &AtomicBool, seed: u64) -> Injected {
     let mut rng = Rng::new(seed.rotate_left(17));
@@ -162,9 +207,10 @@ pub fn run(faults: &Faults, stop: &AtomicBool, seed: u64) -> Injected {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        match turn % 3 {
+        match turn % 4 {
             0 => faults.crash_functions(&mut injected),
             1 => faults.database(&mut injected),
+            2 => faults.restart_cognito(&mut injected),
             _ => faults.freeze_emulator(&mut injected),
         }
     }

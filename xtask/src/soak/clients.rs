@@ -1,5 +1,6 @@
 //! The soak's clients: orders, duplicate submissions and cancels through the gateway, retrying what a fault
-//! broke with the same `Idempotency-Key`.
+//! broke with the same `Idempotency-Key`. Each client signs in to Cognito at the start and again every
+//! [`SIGN_IN_EVERY`] orders, as an app refreshes its tokens, so sign-ins meet the Cognito restarts.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::http;
+use crate::stack::aws::cognito;
 
 /// Concurrent clients.
 pub const CLIENTS: usize = 16;
@@ -17,6 +19,8 @@ pub const CLIENTS: usize = 16;
 const TRIES: usize = 60;
 const BACKOFF: Duration = Duration::from_millis(250);
 const TIMEOUT: Duration = Duration::from_secs(35);
+/// Orders between two sign-ins of a client.
+const SIGN_IN_EVERY: usize = 10;
 
 /// What the clients did and saw.
 #[derive(Debug, Default)]
@@ -36,6 +40,11 @@ pub struct Load {
     pub cancel_gave_up: usize,
     /// Tries repeated after a 5xx or a broken connection.
     pub retries: usize,
+    /// Sign-ins that got a token, tries repeated because Cognito was down, and sign-ins given up (the client
+    /// then goes on with its previous token, still valid).
+    pub sign_ins: usize,
+    pub sign_in_retries: usize,
+    pub sign_ins_given_up: usize,
 }
 
 impl fmt::Display for Load {
@@ -43,7 +52,8 @@ impl fmt::Display for Load {
         write!(
             f,
             "{} accepted, {} given up, {} refused; {} duplicate submissions ({} answered another order); \
-             cancels: {} done, {} too late (409), {} given up; {} retries after a fault",
+             cancels: {} done, {} too late (409), {} given up; {} retries after a fault; \
+             {} sign-ins ({} retries, {} given up)",
             self.accepted.len(),
             self.gave_up,
             self.refused.len(),
@@ -52,7 +62,10 @@ impl fmt::Display for Load {
             self.cancelled,
             self.cancel_refused,
             self.cancel_gave_up,
-            self.retries
+            self.retries,
+            self.sign_ins,
+            self.sign_in_retries,
+            self.sign_ins_given_up
         )
     }
 }
@@ -78,8 +91,21 @@ impl Rng {
     }
 }
 
-/// Places `orders` orders from [`CLIENTS`] threads and returns what happened.
-pub fn place(gateway: &str, token: &str, products: &[String], orders: usize, seed: u64) -> Load {
+/// Where the clients sign in and send their requests.
+pub struct Endpoints<'a> {
+    pub gateway: &'a str,
+    pub cognito: &'a str,
+    pub client_id: &'a str,
+}
+
+/// Places `orders` orders from [`CLIENTS`] threads, each starting with `token`, and returns what happened.
+pub fn place(
+    to: &Endpoints<'_>,
+    token: &str,
+    products: &[String],
+    orders: usize,
+    seed: u64,
+) -> Load {
     let next = AtomicUsize::new(0);
     let load = Mutex::new(Load::default());
     std::thread::scope(|scope| {
@@ -87,15 +113,37 @@ pub fn place(gateway: &str, token: &str, products: &[String], orders: usize, see
             let (next, load) = (&next, &load);
             scope.spawn(move || {
                 let mut rng = Rng::new(seed ^ (client as u64 + 1).wrapping_mul(0x9e37_79b9));
+                let mut token = token.to_owned();
+                let mut placed = 0;
                 while next.fetch_add(1, Ordering::Relaxed) < orders {
                     let mut mine = Load::default();
-                    one_order(gateway, token, products, &mut rng, &mut mine);
+                    if placed % SIGN_IN_EVERY == 0 {
+                        sign_in(to, &mut token, &mut mine);
+                    }
+                    one_order(to.gateway, &token, products, &mut rng, &mut mine);
+                    placed += 1;
                     merge(&mut load.lock().unwrap(), mine);
                 }
             });
         }
     });
     load.into_inner().unwrap()
+}
+
+/// A new ID token from Cognito into `token`, retried like the API's requests while Cognito is down.
+fn sign_in(to: &Endpoints<'_>, token: &mut String, load: &mut Load) {
+    for attempt in 0..TRIES {
+        if attempt > 0 {
+            load.sign_in_retries += 1;
+            std::thread::sleep(BACKOFF);
+        }
+        if let Ok(id_token) = cognito::sign_in(to.cognito, to.client_id, Duration::from_secs(10)) {
+            *token = id_token;
+            load.sign_ins += 1;
+            return;
+        }
+    }
+    load.sign_ins_given_up += 1;
 }
 
 fn merge(into: &mut Load, from: Load) {
@@ -108,6 +156,9 @@ fn merge(into: &mut Load, from: Load) {
     into.cancel_refused += from.cancel_refused;
     into.cancel_gave_up += from.cancel_gave_up;
     into.retries += from.retries;
+    into.sign_ins += from.sign_ins;
+    into.sign_in_retries += from.sign_in_retries;
+    into.sign_ins_given_up += from.sign_ins_given_up;
 }
 
 /// One order: create (with a key), maybe resend it, maybe cancel it.

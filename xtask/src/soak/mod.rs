@@ -1,9 +1,10 @@
 //! `cargo xtask soak [--orders N]`: the native stack under load and faults, then the books checked.
 //!
-//! 16 clients place orders through the local gateway (the demo user's ID token) on three products with scarce
-//! stock, resend some with the same `Idempotency-Key`, and cancel some. Meanwhile faults are injected at random
-//! ([`chaos`]): a function process killed (`SIGKILL`, mid-invocation or idle), PostgreSQL stopped fast and
-//! restarted, the SQS emulator frozen for two seconds. Clients retry 5xx and broken connections with the same
+//! 16 clients place orders through the local gateway (the demo user's ID token, signed in again every 10
+//! orders) on three products with scarce stock, resend some with the same `Idempotency-Key`, and cancel some.
+//! Meanwhile faults are injected at random ([`chaos`]): the function processes killed (`SIGKILL`,
+//! mid-invocation or idle), PostgreSQL stopped fast and restarted, Cognito's moto killed and restarted, the SQS
+//! emulator frozen for two seconds. Clients retry 5xx and broken connections with the same
 //! key, as the API asks. When the clients are done and the faults stop, the soak waits for the pipeline to
 //! drain (redriving a DLQ, as the runbook says, if a message was dead-lettered) and checks ([`books`]):
 //! every accepted order is in exactly one terminal state, no key made two orders, no outbox row is left, and
@@ -69,7 +70,12 @@ pub fn run(stack: &mut Stack, orders: usize) -> Result<()> {
         let (faults, stop) = (faults.clone(), stop.clone());
         std::thread::spawn(move || chaos::run(&faults, &stop, seed))
     };
-    let load = clients::place(&stack.gateway_url, &token, &products.ids, orders, seed);
+    let endpoints = clients::Endpoints {
+        gateway: &stack.gateway_url,
+        cognito: &stack.cognito_endpoint,
+        client_id: &stack.client_id,
+    };
+    let load = clients::place(&endpoints, &token, &products.ids, orders, seed);
     stop.store(true, Ordering::Relaxed);
     let injected = chaos
         .join()
@@ -92,5 +98,6 @@ pub fn run(stack: &mut Stack, orders: usize) -> Result<()> {
         drain.redriven
     );
     println!("  outcome:  {books}");
-    books.verify(&load)
+    books.verify(&load)?;
+    injected.verify()
 }

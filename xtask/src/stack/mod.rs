@@ -57,6 +57,8 @@ pub struct Stack {
     pub queue_urls: [String; 2],
     /// `cargo lambda watch` with every function (the soak crashes and restarts it).
     pub functions: Option<std::sync::Arc<functions::Host>>,
+    /// Cognito's moto (the soak crashes and restarts it).
+    pub cognito_emulator: Option<std::sync::Arc<aws::cognito::Emulator>>,
     processes: Vec<Background>,
 }
 
@@ -65,7 +67,8 @@ impl Stack {
     pub fn e2e_env(&self) -> Vec<(&'static str, String)> {
         let mut vars = vec![
             ("E2E_GATEWAY_URL", self.gateway_url.clone()),
-            ("E2E_AWS_ENDPOINT", self.cognito_endpoint.clone()),
+            ("E2E_COGNITO_ENDPOINT", self.cognito_endpoint.clone()),
+            ("E2E_SQS_ENDPOINT", self.sqs_endpoint.clone()),
             ("E2E_AWS_REGION", REGION.to_owned()),
             ("E2E_USER_POOL_ID", self.user_pool_id.clone()),
             ("E2E_CLIENT_ID", self.client_id.clone()),
@@ -87,6 +90,9 @@ impl Stack {
         if let Some(functions) = &self.functions {
             functions.check_alive()?;
         }
+        if let Some(cognito) = &self.cognito_emulator {
+            cognito.check_alive()?;
+        }
         self.processes
             .iter_mut()
             .try_for_each(Background::check_alive)
@@ -102,6 +108,9 @@ impl Drop for Stack {
         }
         if self.functions.take().is_some() {
             eprintln!("== stopping cargo lambda watch");
+        }
+        if self.cognito_emulator.take().is_some() {
+            eprintln!("== stopping moto (Cognito)");
         }
         while let Some(process) = self.processes.pop() {
             eprintln!("== stopping {}", process.name);
@@ -143,13 +152,14 @@ pub fn start(root: &Path, options: &Options) -> Result<Stack> {
         spans_file: log_dir.join("spans.jsonl"),
         queue_urls: Default::default(),
         functions: None,
+        cognito_emulator: Some(emulators.cognito_emulator.clone()),
         log_dir,
         signing_key: None,
         processes: postgres.into_iter().chain(emulator_processes).collect(),
     };
     steps.step(&format!(
-        "PostgreSQL {} and moto {}",
-        stack.admin_url, emulators.sqs
+        "PostgreSQL {}, moto {} (SQS, Secrets Manager) and {} (Cognito)",
+        stack.admin_url, emulators.sqs, emulators.cognito
     ));
     run_parts(root, &venv, options, &emulators, &mut stack, &steps)?;
     steps.step("ready");
@@ -171,6 +181,9 @@ fn run_parts(
     );
     let server = database::Server::parse(&stack.admin_url)?;
     let aws = aws::init::bootstrap(root, venv, emulators, &server, &stack.log_dir)?;
+    emulators
+        .cognito_emulator
+        .remember(&aws.user_pool_id, &aws.client_id);
     stack.user_pool_id = aws.user_pool_id.clone();
     stack.client_id = aws.client_id.clone();
     stack.issuer = cognito::issuer(&aws.user_pool_id);

@@ -60,10 +60,11 @@ fn print_usage(stack: &Stack, took: Duration, root: &Path) {
 Local stack ready in {took:.0?}.
 
   API           {api}   (routes: docs/openapi.yaml; every operation needs a token)
-  AWS emulator  {aws}   (moto: SQS, Secrets Manager, Cognito)
+  SQS, Secrets  {sqs}   (moto)
+  Cognito       {aws}   (moto)
   User pool     {pool}, app client {client}
   Database      {db}
-  Logs          {logs}/functions.log, {logs}/gateway.log, target/moto.log
+  Logs          {logs}/functions.log, {logs}/gateway.log, target/moto.log, target/moto-cognito.log
   Traces        {spans}   (one JSON span per line; cargo xtask trace <order-id>)
 
 Get an ID token for the demo user ({DEMO_USERNAME} / {DEMO_PASSWORD}):
@@ -81,6 +82,7 @@ Place an order (2 black T-shirts), then list your orders:
 
 Functions restart when their code changes. Ctrl-C stops everything."#,
         aws = stack.cognito_endpoint,
+        sqs = stack.sqs_endpoint,
         pool = stack.user_pool_id,
         client = stack.client_id,
         db = stack.database_url,

@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 /// Where the stack is.
 pub struct Stack {
     pub gateway: String,
-    pub aws_endpoint: String,
+    /// Cognito (moto): sign-in.
+    pub cognito_endpoint: String,
+    /// SQS and Secrets Manager.
+    pub sqs_endpoint: String,
     pub client_id: String,
     pub issuer: String,
     pub database_url: String,
@@ -35,7 +38,8 @@ fn var(name: &str) -> String {
 pub fn stack() -> Stack {
     Stack {
         gateway: var("E2E_GATEWAY_URL"),
-        aws_endpoint: var("E2E_AWS_ENDPOINT"),
+        cognito_endpoint: var("E2E_COGNITO_ENDPOINT"),
+        sqs_endpoint: var("E2E_SQS_ENDPOINT"),
         client_id: var("E2E_CLIENT_ID"),
         issuer: var("E2E_COGNITO_ISSUER"),
         database_url: var("E2E_DATABASE_URL"),
@@ -57,7 +61,7 @@ pub struct Tokens {
 impl Stack {
     pub async fn sign_in(&self) -> Tokens {
         let response = reqwest::Client::new()
-            .post(format!("{}/", self.aws_endpoint))
+            .post(format!("{}/", self.cognito_endpoint))
             .header("content-type", "application/x-amz-json-1.1")
             .header(
                 "x-amz-target",

@@ -53,7 +53,7 @@ pub fn bootstrap(
             .env_remove("AWS_SESSION_TOKEN");
     };
     let (orders_queue_url, stock_queue_url) = queues_and_secret(db, &aws)?;
-    let (user_pool_id, client_id) = user_pool(venv, &emulators.cognito, dir, &aws)?;
+    let (user_pool_id, client_id) = user_pool(root, venv, &emulators.cognito, dir, None)?;
     Ok(Resources {
         orders_queue_url,
         stock_queue_url,
@@ -105,23 +105,31 @@ fn queues_and_secret(db: &Server, aws: &dyn Fn(&mut Command)) -> Result<(String,
     Ok((queue_url("orders")?, queue_url("stock")?))
 }
 
-/// docker/cognito/init.py; returns the user pool's and the app client's ids.
-fn user_pool(
+/// docker/cognito/init.py against the moto at `endpoint`; returns the user pool's and the app client's ids,
+/// failing if they differ from `expected` (a restarted moto must hand out the same ones).
+pub fn user_pool(
+    root: &Path,
     venv: &Path,
     endpoint: &str,
     dir: &Path,
-    aws: &dyn Fn(&mut Command),
+    expected: Option<&(String, String)>,
 ) -> Result<(String, String)> {
     let env_file = dir.join("cognito.env");
+    let (pool, client) = expected.cloned().unwrap_or_default();
     let mut cognito = Command::new(venv.join("bin/python"));
     cognito
+        .current_dir(root)
+        .envs(super::env(endpoint))
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("EXPECTED_USER_POOL_ID", pool)
+        .env("EXPECTED_CLIENT_ID", client)
         .arg("docker/cognito/init.py")
         .env("COGNITO_ENDPOINT_URL", endpoint)
         .env("COGNITO_JWKS_URL", cognito::jwks_url(endpoint))
         .env("COGNITO_ENV_FILE", &env_file)
         .env("DEMO_USERNAME", DEMO_USERNAME)
         .env("DEMO_PASSWORD", DEMO_PASSWORD);
-    aws(&mut cognito);
     output(&mut cognito)?;
     let ids = read_env_file(&env_file)?;
     let id = |key: &str| {

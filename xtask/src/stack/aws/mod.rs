@@ -1,10 +1,12 @@
-//! The AWS services the stack emulates, on loopback: SQS, Secrets Manager and Cognito on moto.
+//! The AWS services the stack emulates, on loopback, as compose.yaml splits them: SQS and Secrets Manager on
+//! one emulator, Cognito on a moto of its own.
 
 pub mod cognito;
 pub mod init;
 mod moto;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Result;
 
@@ -19,15 +21,19 @@ pub struct Emulators {
     pub sqs: String,
     /// Cognito (user pool, sign-in, JWKS).
     pub cognito: String,
+    /// Cognito's moto process (the soak restarts it).
+    pub cognito_emulator: Arc<cognito::Emulator>,
 }
 
 impl Emulators {
     /// Starts the emulators on free loopback ports; they stop when the processes returned are dropped.
     pub fn start(root: &Path, venv: &Path) -> Result<(Self, Vec<Background>)> {
-        let (endpoint, server) = moto::start(root, venv)?;
+        let (sqs, server) = moto::start(root, venv, "moto.log")?;
+        let cognito_emulator = Arc::new(cognito::Emulator::start(root, venv)?);
         let emulators = Self {
-            sqs: endpoint.clone(),
-            cognito: endpoint,
+            sqs,
+            cognito: cognito_emulator.endpoint(),
+            cognito_emulator,
         };
         Ok((emulators, vec![server]))
     }
