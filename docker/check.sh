@@ -21,6 +21,12 @@
 #   4. The LocalStack ready hook is executable (LocalStack skips it if not).
 #   5. shellcheck passes on docker/**/*.sh (skipped if not installed).
 #   6. The Python scripts under docker/ compile.
+#   7. The RDS CA pins are well formed: docker/rds-ca-fingerprints.txt, and
+#      the Dockerfile's RDS_CA_BUNDLE_SHA256 a 64-hex sha256 equal to the
+#      list's "# bundle sha256" (docker/rds-ca-verify.sh --check-pins;
+#      offline: the download itself is checked by the image build); and the
+#      verifier's own checks pass and fail as they should on throwaway CAs
+#      (docker/rds-ca-verify.sh --self-test; needs openssl).
 set -u
 
 root=$(cd "${1:-$(dirname "$0")/..}" && pwd)
@@ -138,6 +144,20 @@ for script in $(find docker -type f -name '*.py' | sort); do
         fail "$script does not parse"
     fi
 done
+
+# 7. RDS CA pins
+echo "running: docker/rds-ca-verify.sh --check-pins"
+if bash docker/rds-ca-verify.sh --check-pins docker/rds-ca-fingerprints.txt docker/Dockerfile; then
+    pass "RDS CA pins (docker/rds-ca-fingerprints.txt, RDS_CA_BUNDLE_SHA256)"
+else
+    fail "RDS CA pins (docker/rds-ca-verify.sh --check-pins)"
+fi
+echo "running: docker/rds-ca-verify.sh --self-test"
+if bash docker/rds-ca-verify.sh --self-test; then
+    pass "RDS CA verifier self-test"
+else
+    fail "RDS CA verifier self-test (docker/rds-ca-verify.sh --self-test)"
+fi
 
 if [ "$failures" -gt 0 ]; then
     echo "docker/check.sh: $failures check(s) failed" >&2

@@ -29,7 +29,9 @@
 # installed into SCRATCH_DIR/cargo-home/bin. What it does not replay: the
 # base images (the host's rustc, C toolchain and glibc stand in for
 # rust:RUST_VERSION-bookworm; a different rustc is reported) and the rds-ca
-# stage's download (its pin is only checked for shape here).
+# stage's download (its pins are only checked for shape here:
+# docker/rds-ca-verify.sh --check-pins; run that script on a downloaded
+# bundle to check it as the build does).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,10 +56,10 @@ case "$(rustc --version)" in
 "rustc $rust_version "*) ;;
 *) echo "warning: the host rustc is not the Dockerfile's RUST_VERSION $rust_version" >&2 ;;
 esac
-if [[ "$rds_sha" =~ ^[0-9a-f]{64}$ ]]; then
+if bash "$here/rds-ca-verify.sh" --check-pins "$root/docker/rds-ca-fingerprints.txt" "$root/docker/Dockerfile"; then
     echo "rds-ca: pinned sha256 $rds_sha (download not replayed: no network here)"
 else
-    echo "warning: rds-ca: RDS_CA_BUNDLE_SHA256 is not pinned ($rds_sha); the image build fails there" >&2
+    echo "warning: rds-ca: the RDS CA pins are not usable ($rds_sha); the image build fails there" >&2
 fi
 
 mkdir -p "$scratch"
