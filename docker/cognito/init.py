@@ -32,6 +32,8 @@ DEMO_USERNAME = os.environ.get("DEMO_USERNAME", "demo@example.com")
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo-Password-1")
 EXPECTED_POOL_ID = os.environ.get("EXPECTED_USER_POOL_ID", "")
 EXPECTED_CLIENT_ID = os.environ.get("EXPECTED_CLIENT_ID", "")
+# The demo user's sub a restarted moto must give again (the soak restarts it).
+EXPECTED_SUB = os.environ.get("EXPECTED_DEMO_SUB", "")
 MOTO_SEED = int(os.environ.get("MOTO_SEED", "20240501"))
 # What the gateway is configured with; checked end to end below.
 GATEWAY_ISSUER = os.environ.get("COGNITO_ISSUER", "")
@@ -90,25 +92,42 @@ def seed_moto_random():
 
 
 def ensure_user(idp, pool_id):
-    try:
-        user = idp.admin_get_user(UserPoolId=pool_id, Username=DEMO_USERNAME)
-    except idp.exceptions.UserNotFoundException:
-        seed_moto_random()
-        user = idp.admin_create_user(
-            UserPoolId=pool_id,
-            Username=DEMO_USERNAME,
-            UserAttributes=[
-                {"Name": "email", "Value": DEMO_USERNAME},
-                {"Name": "email_verified", "Value": "true"},
-            ],
-            MessageAction="SUPPRESS",
-        )["User"]
+    """The demo user, created if missing; returns its sub.
+
+    With EXPECTED_DEMO_SUB set, a user with another sub is deleted and
+    created again: a request another client sends between the seed and the
+    create (sign-ins that arrive while moto restarts under load) draws from
+    the seeded generator first and shifts the sub."""
+    for _ in range(20):
+        try:
+            user = idp.admin_get_user(UserPoolId=pool_id, Username=DEMO_USERNAME)
+        except idp.exceptions.UserNotFoundException:
+            seed_moto_random()
+            user = idp.admin_create_user(
+                UserPoolId=pool_id,
+                Username=DEMO_USERNAME,
+                UserAttributes=[
+                    {"Name": "email", "Value": DEMO_USERNAME},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+                MessageAction="SUPPRESS",
+            )["User"]
+        sub = user_sub(user)
+        if not EXPECTED_SUB or sub == EXPECTED_SUB:
+            break
+        idp.admin_delete_user(UserPoolId=pool_id, Username=DEMO_USERNAME)
+    else:
+        sys.exit(f"cognito-init: the demo user's sub stays {sub}, not {EXPECTED_SUB}")
     idp.admin_set_user_password(
         UserPoolId=pool_id,
         Username=DEMO_USERNAME,
         Password=DEMO_PASSWORD,
         Permanent=True,
     )
+    return sub
+
+
+def user_sub(user):
     attributes = user.get("UserAttributes") or user.get("Attributes") or []
     return next(a["Value"] for a in attributes if a["Name"] == "sub")
 

@@ -150,7 +150,11 @@ impl Host {
             };
             let children = proc::pgrep(&["-P", &old.pid().to_string()]);
             for pid in &children {
-                let _ = Command::new("kill").args(["-KILL", pid]).status();
+                // A child that exited meanwhile is no error.
+                let _ = Command::new("kill")
+                    .args(["-KILL", pid])
+                    .stderr(std::process::Stdio::null())
+                    .status();
             }
             drop(old);
             children.len()

@@ -181,9 +181,7 @@ fn run_parts(
     );
     let server = database::Server::parse(&stack.admin_url)?;
     let aws = aws::init::bootstrap(root, venv, emulators, &server, &stack.log_dir)?;
-    emulators
-        .cognito_emulator
-        .remember(&aws.user_pool_id, &aws.client_id);
+    emulators.cognito_emulator.remember(&aws.user_pool);
     stack.user_pool_id = aws.user_pool_id.clone();
     stack.client_id = aws.client_id.clone();
     stack.issuer = cognito::issuer(&aws.user_pool_id);

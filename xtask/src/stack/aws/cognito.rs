@@ -71,8 +71,8 @@ pub struct Emulator {
     venv: PathBuf,
     port: u16,
     server: Mutex<Option<Background>>,
-    /// What init.py must find again after a restart: the pool's and the app client's ids.
-    ids: Mutex<Option<(String, String)>>,
+    /// What init.py must create again after a restart: the same ids and demo user.
+    created: Mutex<Option<init::UserPool>>,
 }
 
 /// moto's log for Cognito, under `target/`.
@@ -88,7 +88,7 @@ impl Emulator {
             venv: venv.to_owned(),
             port,
             server: Mutex::new(Some(server)),
-            ids: Mutex::new(None),
+            created: Mutex::new(None),
         })
     }
 
@@ -101,14 +101,14 @@ impl Emulator {
         self.lock_server().as_ref().map(Background::pid)
     }
 
-    /// Records the ids init.py created, which a restart must reproduce.
-    pub fn remember(&self, user_pool_id: &str, client_id: &str) {
-        *self.ids.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((user_pool_id.to_owned(), client_id.to_owned()));
+    /// Records what init.py created, which a restart must reproduce.
+    pub fn remember(&self, created: &init::UserPool) {
+        *self.created.lock().unwrap_or_else(|e| e.into_inner()) = Some(created.clone());
     }
 
     /// Kills moto (`SIGKILL`), starts it again on the same port and runs init.py against it, which fails if
-    /// the pool's or the client's id came back different.
+    /// the pool's or the client's id came back different, and recreates the demo user until its `sub` is the
+    /// same.
     pub fn crash_and_restart(&self, log_dir: &Path) -> Result<()> {
         let mut server = self.lock_server();
         if let Some(old) = server.take() {
@@ -118,7 +118,11 @@ impl Emulator {
             &self.root, &self.venv, self.port, LOG, true,
         )?);
         drop(server);
-        let expected = self.ids.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let expected = self
+            .created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         init::user_pool(
             &self.root,
             &self.venv,

@@ -29,6 +29,8 @@ pub struct Resources {
     pub stock_queue_url: String,
     pub user_pool_id: String,
     pub client_id: String,
+    /// All init.py created (a restarted Cognito must create the same).
+    pub user_pool: UserPool,
 }
 
 /// Runs both init scripts against the emulators.
@@ -53,12 +55,13 @@ pub fn bootstrap(
             .env_remove("AWS_SESSION_TOKEN");
     };
     let (orders_queue_url, stock_queue_url) = queues_and_secret(db, &aws)?;
-    let (user_pool_id, client_id) = user_pool(root, venv, &emulators.cognito, dir, None)?;
+    let user_pool = user_pool(root, venv, &emulators.cognito, dir, None)?;
     Ok(Resources {
         orders_queue_url,
         stock_queue_url,
-        user_pool_id,
-        client_id,
+        user_pool_id: user_pool.user_pool_id.clone(),
+        client_id: user_pool.client_id.clone(),
+        user_pool,
     })
 }
 
@@ -105,25 +108,34 @@ fn queues_and_secret(db: &Server, aws: &dyn Fn(&mut Command)) -> Result<(String,
     Ok((queue_url("orders")?, queue_url("stock")?))
 }
 
-/// docker/cognito/init.py against the moto at `endpoint`; returns the user pool's and the app client's ids,
-/// failing if they differ from `expected` (a restarted moto must hand out the same ones).
+/// What docker/cognito/init.py created: the user pool's and the app client's ids, and the demo user's `sub`.
+#[derive(Clone, Debug, Default)]
+pub struct UserPool {
+    pub user_pool_id: String,
+    pub client_id: String,
+    pub demo_sub: String,
+}
+
+/// docker/cognito/init.py against the moto at `endpoint`, failing if what it creates differs from `expected`
+/// (a restarted moto must hand out the same ids and the same demo user).
 pub fn user_pool(
     root: &Path,
     venv: &Path,
     endpoint: &str,
     dir: &Path,
-    expected: Option<&(String, String)>,
-) -> Result<(String, String)> {
+    expected: Option<&UserPool>,
+) -> Result<UserPool> {
     let env_file = dir.join("cognito.env");
-    let (pool, client) = expected.cloned().unwrap_or_default();
+    let expected = expected.cloned().unwrap_or_default();
     let mut cognito = Command::new(venv.join("bin/python"));
     cognito
         .current_dir(root)
         .envs(super::env(endpoint))
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
-        .env("EXPECTED_USER_POOL_ID", pool)
-        .env("EXPECTED_CLIENT_ID", client)
+        .env("EXPECTED_USER_POOL_ID", &expected.user_pool_id)
+        .env("EXPECTED_CLIENT_ID", &expected.client_id)
+        .env("EXPECTED_DEMO_SUB", &expected.demo_sub)
         .arg("docker/cognito/init.py")
         .env("COGNITO_ENDPOINT_URL", endpoint)
         .env("COGNITO_JWKS_URL", cognito::jwks_url(endpoint))
@@ -137,7 +149,11 @@ pub fn user_pool(
             .cloned()
             .with_context(|| format!("init.py wrote no {key}"))
     };
-    Ok((id("COGNITO_USER_POOL_ID")?, id("COGNITO_CLIENT_ID")?))
+    Ok(UserPool {
+        user_pool_id: id("COGNITO_USER_POOL_ID")?,
+        client_id: id("COGNITO_CLIENT_ID")?,
+        demo_sub: id("DEMO_SUB")?,
+    })
 }
 
 /// moto signs every pool's tokens with one key that ships with it; xtask/moto_signing_key.py writes it to
