@@ -1,6 +1,6 @@
 //! Developer commands: `cargo xtask test | lint | static | fuzz | up | bench | trace | soak | image-replay`.
 //!
-//! Each sets up what it needs on a fresh machine by itself: the Python venvs (moto, cargo-lambda, checkers),
+//! Each sets up what it needs on a fresh machine by itself: the Python venvs (moto, cargo-lambda, checkers, LocalStack),
 //! PostgreSQL (the one at `DATABASE_URL`, the one on 127.0.0.1:5432, or a private cluster under `target/`),
 //! and the emulators on free loopback ports.
 //!

@@ -1,5 +1,5 @@
-//! End to end through the native local stack that `cargo xtask test` starts: PostgreSQL, moto (SQS, Secrets
-//! Manager, Cognito), the five real function binaries under `cargo lambda watch`, and this gateway in front.
+//! End to end through the native local stack that `cargo xtask test` starts: PostgreSQL, LocalStack (SQS,
+//! Secrets Manager; moto without Python >= 3.13), moto (Cognito), the five real function binaries under `cargo lambda watch`, and this gateway in front.
 //! A real sign-in, a real order through both queues with the demo user's ID token, and the authorizer's
 //! refusals (the access token among them: API Gateway's Cognito authorizer takes ID tokens only when the
 //! method has no OAuth scopes). Run outside `cargo xtask test`, every test here fails and says so.

@@ -1,4 +1,4 @@
-//! Database credentials from Secrets Manager (moto), cached per execution environment and re-fetched once when
+//! Database credentials from Secrets Manager (the emulator: LocalStack, or moto), cached per execution environment and re-fetched once when
 //! PostgreSQL rejects them (rotation).
 
 mod support;

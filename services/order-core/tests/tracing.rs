@@ -1,5 +1,5 @@
 //! One trace per order: spans exported in-process (in-memory exporter) while an order goes through
-//! create-order, queue 1, process-order, queue 2 and update-stock on real PostgreSQL and moto SQS.
+//! create-order, queue 1, process-order, queue 2 and update-stock on real PostgreSQL and the SQS emulator.
 
 mod support;
 

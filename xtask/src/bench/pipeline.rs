@@ -1,6 +1,6 @@
 //! `cargo xtask bench pipeline`: orders through the whole pipeline (order-core's `pipeline` bench) with
 //! in-process queues (our code and PostgreSQL alone; create-order alone; one hot product against 100) and on the
-//! SQS emulator, then pgbench running the same SQL, and each throughput as a ratio of it.
+//! SQS emulator (LocalStack, as compose runs it, and moto, the fallback), then pgbench running the same SQL, and each throughput as a ratio of it.
 
 use std::path::Path;
 use std::process::Command;
@@ -8,14 +8,14 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use super::output;
-use crate::stack::{aws::Emulators, database, postgres};
+use crate::stack::aws::{Emulators, SqsEmulator, localstack};
+use crate::stack::{database, postgres};
 use crate::tools::python;
 
 pub fn pipeline(root: &Path) -> Result<()> {
     let venv = python::venv(root, ".venv", "xtask/requirements.txt")?;
     let (admin_url, _pg) = postgres::server(root)?;
-    let (emulators, _emulators) = Emulators::start(root, &venv)?;
-    let run = |name: &str, env: &[(&str, &str)]| -> Result<String> {
+    let run_on = |name: &str, env: &[(&str, &str)], aws: &[(&str, String)]| -> Result<String> {
         let db_url = database::prepare(root, &admin_url, "bench_pipeline", true)?;
         eprintln!("== pipeline: {name}");
         let mut cmd = Command::new("cargo");
@@ -23,11 +23,23 @@ pub fn pipeline(root: &Path) -> Result<()> {
             .current_dir(root)
             .env("BENCH_DATABASE_URL", &db_url)
             .env("RUST_LOG", "warn")
-            .envs(emulators.env())
+            .envs(aws.iter().map(|(k, v)| (*k, v.as_str())))
             .envs(env.iter().copied());
         let out = output(&mut cmd)?;
         println!("-- {name}\n{out}");
         Ok(out)
+    };
+    // The in-process runs never call AWS; their SDK clients point at a refused loopback port all the same.
+    let nowhere = crate::stack::aws::env("http://127.0.0.1:9");
+    let run = |name: &str, env: &[(&str, &str)]| run_on(name, env, &nowhere);
+    // One emulator at a time, so the other takes no CPU meanwhile.
+    let on_emulator = |emulator: SqsEmulator| -> Result<String> {
+        let (emulators, _processes) = Emulators::start_with(root, &venv, emulator)?;
+        run_on(
+            &format!("SQS emulator: {}", emulator.name()),
+            &[("BENCH_QUEUES", "sqs")],
+            &emulators.env(),
+        )
     };
     eprintln!("== pipeline benchmark (release build; the first build takes several minutes)");
     let create_alone = run(
@@ -43,7 +55,14 @@ pub fn pipeline(root: &Path) -> Result<()> {
         "in-process, 100 products",
         &[("BENCH_QUEUES", "channel"), ("BENCH_PRODUCTS", "100")],
     )?;
-    let emulator = run("SQS emulator", &[("BENCH_QUEUES", "sqs")])?;
+    let on_localstack = match localstack::python() {
+        Some(_) => Some(on_emulator(SqsEmulator::LocalStack)?),
+        None => {
+            println!("-- SQS emulator: LocalStack not run (it needs Python >= 3.13; none found)");
+            None
+        }
+    };
+    let on_moto = on_emulator(SqsEmulator::Moto)?;
 
     let db_url = database::prepare(root, &admin_url, "bench_pipeline", true)?;
     // As the bench does: stock that never runs out, so every transaction is the happy path.
@@ -63,7 +82,7 @@ pub fn pipeline(root: &Path) -> Result<()> {
     println!(
         "pgbench limit:     {limit:.0} orders/s whole pipeline, {create_limit:.0}/s create-order's transactions (the same SQL, no queues, no Lambda event handling)"
     );
-    for (label, out, key, of) in [
+    let mut rows = vec![
         (
             "create-order alone (in-process)",
             &create_alone,
@@ -89,12 +108,21 @@ pub fn pipeline(root: &Path) -> Result<()> {
             limit,
         ),
         (
-            "end to end (SQS emulator)",
-            &emulator,
+            "end to end (moto SQS)",
+            &on_moto,
             "orders_per_second",
             limit,
         ),
-    ] {
+    ];
+    if let Some(out) = &on_localstack {
+        rows.push((
+            "end to end (LocalStack SQS)",
+            out,
+            "orders_per_second",
+            limit,
+        ));
+    }
+    for (label, out, key, of) in rows {
         println!("{:<35}{}", format!("{label}:"), ratio(out, key, of)?);
     }
     Ok(())

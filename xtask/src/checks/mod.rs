@@ -23,7 +23,7 @@ const SOAK_ORDERS: usize = 300;
 
 /// Everything CI runs. Extra arguments go to nextest (e.g. a test filter).
 ///
-/// The native stack comes first: its PostgreSQL and moto serve the integration tests, and all of it (the
+/// The native stack comes first: its PostgreSQL and SQS emulator serve the integration tests, and all of it (the
 /// functions under `cargo lambda watch` behind the local gateway) the end-to-end tests, which get its
 /// coordinates as `E2E_*` variables. Then, unfiltered and green, a bounded `fuzz` pass against the same stack,
 /// then a 300-order soak under faults on it (last: it restarts PostgreSQL and crashes the functions), then the

@@ -38,7 +38,8 @@ pub struct Faults {
     /// `pg_ctlcluster` version and cluster when the stack uses the machine's server.
     cluster: Option<String>,
     /// The emulator's loopback port (to find its process).
-    emulator_port: String,
+    /// The SQS emulator's process (LocalStack or moto).
+    emulator_pid: u32,
     functions: Arc<functions::Host>,
     cognito: Arc<aws::cognito::Emulator>,
     log_dir: std::path::PathBuf,
@@ -102,17 +103,10 @@ impl Faults {
         } else {
             None
         };
-        let emulator_port = stack
-            .sqs_endpoint
-            .rsplit(':')
-            .next()
-            .context("the emulator's endpoint has no port")?
-            .trim_end_matches('/')
-            .to_owned();
         Ok(Self {
             database_url: stack.database_url.clone(),
             cluster,
-            emulator_port,
+            emulator_pid: stack.sqs_pid,
             functions: stack
                 .functions
                 .clone()
@@ -188,12 +182,9 @@ impl Faults {
     }
 
     fn signal_emulator(&self, signal: &str) {
-        let pattern = format!("moto_server -H 127.0.0.1 -p {}$", self.emulator_port);
-        for pid in proc::pgrep(&["-f", &pattern]) {
-            let _ = Command::new("kill")
-                .args([&format!("-{signal}"), pid.as_str()])
-                .status();
-        }
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), &self.emulator_pid.to_string()])
+            .status();
     }
 }
 

@@ -34,8 +34,10 @@ pub struct Options {
 /// A running stack. Dropping it stops every process, the gateway first.
 pub struct Stack {
     pub gateway_url: String,
-    /// Where SQS and Secrets Manager are emulated.
+    /// Which program emulates SQS and Secrets Manager, where, and its process (the soak freezes it).
+    pub sqs_emulator: aws::SqsEmulator,
     pub sqs_endpoint: String,
+    pub sqs_pid: u32,
     /// Where Cognito is emulated.
     pub cognito_endpoint: String,
     /// The variables that point every AWS SDK client at the emulators.
@@ -141,7 +143,9 @@ pub fn start(root: &Path, options: &Options) -> Result<Stack> {
     let (emulators, emulator_processes) = Emulators::start(root, &venv)?;
     let mut stack = Stack {
         gateway_url: String::new(),
+        sqs_emulator: emulators.sqs_emulator,
         sqs_endpoint: emulators.sqs.clone(),
+        sqs_pid: emulators.sqs_pid,
         cognito_endpoint: emulators.cognito.clone(),
         aws_env: emulators.env(),
         user_pool_id: String::new(),
@@ -158,8 +162,9 @@ pub fn start(root: &Path, options: &Options) -> Result<Stack> {
         processes: postgres.into_iter().chain(emulator_processes).collect(),
     };
     steps.step(&format!(
-        "PostgreSQL {}, moto {} (SQS, Secrets Manager) and {} (Cognito)",
-        stack.admin_url, emulators.sqs, emulators.cognito
+        "PostgreSQL {}, {}",
+        stack.admin_url,
+        emulators.describe()
     ));
     run_parts(root, &venv, options, &emulators, &mut stack, &steps)?;
     steps.step("ready");

@@ -60,11 +60,11 @@ fn print_usage(stack: &Stack, took: Duration, root: &Path) {
 Local stack ready in {took:.0?}.
 
   API           {api}   (routes: docs/openapi.yaml; every operation needs a token)
-  SQS, Secrets  {sqs}   (moto)
+  SQS, Secrets  {sqs}   ({sqs_name})
   Cognito       {aws}   (moto)
   User pool     {pool}, app client {client}
   Database      {db}
-  Logs          {logs}/functions.log, {logs}/gateway.log, target/moto.log, target/moto-cognito.log
+  Logs          {logs}/functions.log, {logs}/gateway.log, target/{sqs_log}, target/moto-cognito.log
   Traces        {spans}   (one JSON span per line; cargo xtask trace <order-id>)
 
 Get an ID token for the demo user ({DEMO_USERNAME} / {DEMO_PASSWORD}):
@@ -83,6 +83,8 @@ Place an order (2 black T-shirts), then list your orders:
 Functions restart when their code changes. Ctrl-C stops everything."#,
         aws = stack.cognito_endpoint,
         sqs = stack.sqs_endpoint,
+        sqs_name = stack.sqs_emulator.name(),
+        sqs_log = stack.sqs_emulator.log(),
         pool = stack.user_pool_id,
         client = stack.client_id,
         db = stack.database_url,

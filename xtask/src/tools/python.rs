@@ -39,3 +39,44 @@ pub fn venv_with(root: &Path, dir: &str, requirements: &str, python: &Path) -> R
     std::fs::write(&stamp, reqs)?;
     Ok(venv)
 }
+
+/// The first Python 3 with a minor version of at least `minor`: `python3.N` on PATH, then pyenv's versions
+/// (`$PYENV_ROOT`, or `~/.pyenv`), then `python3`.
+pub fn at_least(minor: u32) -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = (minor..minor + 6)
+        .rev()
+        .map(|m| PathBuf::from(format!("python3.{m}")))
+        .collect();
+    let pyenv = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pyenv")));
+    if let Some(Ok(versions)) = pyenv.map(|root| std::fs::read_dir(root.join("versions"))) {
+        let mut found: Vec<PathBuf> = versions
+            .flatten()
+            .map(|v| v.path().join("bin/python3"))
+            .collect();
+        found.sort();
+        candidates.extend(found.into_iter().rev());
+    }
+    candidates.push(PathBuf::from("python3"));
+    candidates
+        .into_iter()
+        .find(|python| version(python).is_some_and(|(major, m)| major == 3 && m >= minor))
+}
+
+/// `(major, minor)` of the Python at `python`, if it runs.
+fn version(python: &Path) -> Option<(u32, u32)> {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import sys; print(sys.version_info[0], sys.version_info[1])",
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace().map(str::parse::<u32>);
+    Some((parts.next()?.ok()?, parts.next()?.ok()?))
+}

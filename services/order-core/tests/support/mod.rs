@@ -26,7 +26,7 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-/// The SQS emulator (moto) started by `cargo xtask test`; a refused loopback port otherwise, so nothing ever
+/// The SQS emulator (LocalStack, or moto without Python >= 3.13) started by `cargo xtask test`; a refused loopback port otherwise, so nothing ever
 /// leaves the machine.
 pub fn sqs_endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:9".to_owned())
