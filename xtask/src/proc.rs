@@ -92,8 +92,10 @@ impl Background {
 impl Drop for Background {
     fn drop(&mut self) {
         // SIGTERM first so servers can flush; then make sure.
+        // A process that already exited is no error.
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
+            .stderr(std::process::Stdio::null())
             .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {

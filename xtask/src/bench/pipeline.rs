@@ -125,6 +125,22 @@ pub fn pipeline(root: &Path) -> Result<()> {
     for (label, out, key, of) in rows {
         println!("{:<35}{}", format!("{label}:"), ratio(out, key, of)?);
     }
+    for (emulator, out) in [
+        ("LocalStack", on_localstack.as_ref()),
+        ("moto", Some(&on_moto)),
+    ] {
+        let calls = out.and_then(|out| {
+            out.lines()
+                .find_map(|l| l.trim().strip_prefix("SQS calls:"))
+        });
+        if let Some(calls) = calls {
+            println!(
+                "{:<35}{}",
+                format!("SQS calls on {emulator}:"),
+                calls.trim()
+            );
+        }
+    }
     Ok(())
 }
 
