@@ -1,6 +1,6 @@
 #!/bin/sh
 # LocalStack ready hook (mounted into /etc/localstack/init/ready.d/), also run
-# by `cargo xtask up` against moto: creates what Terraform creates in AWS for
+# by `cargo xtask up` against its emulator: creates what Terraform creates in AWS for
 # the functions to talk to:
 #   - queue 1 `orders` and queue 2 `stock`, each with a DLQ and a redrive
 #     policy (maxReceiveCount 3);
@@ -17,7 +17,7 @@ set -eu
 
 DB_SECRET_NAME="${DB_SECRET_NAME:-orders/db}"
 DB_USERNAME="${DB_USERNAME:-postgres}"
-# Set but possibly empty: `cargo xtask up` runs this script too (against moto, through
+# Set but possibly empty: `cargo xtask up` runs this script too (through
 # xtask/bin/awslocal), for a PostgreSQL that trusts local connections.
 : "${DB_PASSWORD?DB_PASSWORD must be set on the localstack service}"
 case "$DB_PASSWORD" in
@@ -56,9 +56,6 @@ create_queue() {
     echo "init-aws: queue $url -> $dlq_url (maxReceiveCount $MAX_RECEIVE_COUNT)"
 }
 
-create_queue orders
-create_queue stock
-
 # put_secret NAME USERNAME PASSWORD: creates or overwrites NAME as
 # {"username","password"}.
 put_secret() {
@@ -73,7 +70,24 @@ put_secret() {
     echo "init-aws: secret $1 ($2)"
 }
 
-put_secret "$DB_SECRET_NAME" "$DB_USERNAME" "$DB_PASSWORD"
+# The steps are independent: run them side by side (each `awslocal` is a
+# process of its own), then fail if any of them failed.
+pids=""
+create_queue orders &
+pids="$pids $!"
+create_queue stock &
+pids="$pids $!"
+put_secret "$DB_SECRET_NAME" "$DB_USERNAME" "$DB_PASSWORD" &
+pids="$pids $!"
 for pair in $DB_ROLE_SECRETS; do
-    put_secret "${pair%%=*}" "${pair#*=}" "$DB_ROLE_PASSWORD"
+    put_secret "${pair%%=*}" "${pair#*=}" "$DB_ROLE_PASSWORD" &
+    pids="$pids $!"
 done
+failed=0
+for pid in $pids; do
+    wait "$pid" || failed=1
+done
+if [ "$failed" -ne 0 ]; then
+    echo "init-aws: a step failed (see above)" >&2
+    exit 1
+fi

@@ -54,8 +54,14 @@ pub fn bootstrap(
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN");
     };
-    let (orders_queue_url, stock_queue_url) = queues_and_secret(db, &aws)?;
-    let user_pool = user_pool(root, venv, &emulators.cognito, dir, None)?;
+    // The two scripts talk to different emulators: run them side by side.
+    let (queues, user_pool) = std::thread::scope(|s| {
+        let pool = s.spawn(|| user_pool(root, venv, &emulators.cognito, dir, None));
+        let queues = queues_and_secret(db, &aws);
+        (queues, pool.join().expect("the Cognito init thread"))
+    });
+    let (orders_queue_url, stock_queue_url) = queues?;
+    let user_pool = user_pool?;
     Ok(Resources {
         orders_queue_url,
         stock_queue_url,
@@ -75,7 +81,7 @@ fn role_secrets() -> String {
 }
 
 /// docker/localstack/init-aws.sh; returns the two queues' URLs.
-fn queues_and_secret(db: &Server, aws: &dyn Fn(&mut Command)) -> Result<(String, String)> {
+fn queues_and_secret(db: &Server, aws: &(dyn Fn(&mut Command) + Sync)) -> Result<(String, String)> {
     let mut init_aws = Command::new("sh");
     init_aws
         .arg("docker/localstack/init-aws.sh")

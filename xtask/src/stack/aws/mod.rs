@@ -92,11 +92,19 @@ impl Emulators {
         venv: &Path,
         sqs_emulator: SqsEmulator,
     ) -> Result<(Self, Vec<Background>)> {
-        let (sqs, server) = match sqs_emulator {
-            SqsEmulator::LocalStack => localstack::start(root, &localstack::require_python()?)?,
-            SqsEmulator::Moto => moto::start(root, venv, sqs_emulator.log())?,
-        };
-        let cognito_emulator = Arc::new(cognito::Emulator::start(root, venv)?);
+        // Both start side by side (LocalStack takes seconds to boot).
+        let (sqs, cognito) = std::thread::scope(|s| {
+            let cognito = s.spawn(|| cognito::Emulator::start(root, venv));
+            let sqs = match sqs_emulator {
+                SqsEmulator::LocalStack => {
+                    localstack::require_python().and_then(|python| localstack::start(root, &python))
+                }
+                SqsEmulator::Moto => moto::start(root, venv, sqs_emulator.log()),
+            };
+            (sqs, cognito.join().expect("the Cognito emulator thread"))
+        });
+        let (sqs, server) = sqs?;
+        let cognito_emulator = Arc::new(cognito?);
         let emulators = Self {
             sqs_emulator,
             sqs,
