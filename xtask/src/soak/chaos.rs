@@ -37,7 +37,6 @@ pub struct Faults {
     database_url: String,
     /// `pg_ctlcluster` version and cluster when the stack uses the machine's server.
     cluster: Option<String>,
-    /// The emulator's loopback port (to find its process).
     /// The SQS emulator's process (LocalStack or moto).
     emulator_pid: u32,
     functions: Arc<functions::Host>,

@@ -187,9 +187,9 @@ fn run_parts(
     let server = database::Server::parse(&stack.admin_url)?;
     let aws = aws::init::bootstrap(root, venv, emulators, &server, &stack.log_dir)?;
     emulators.cognito_emulator.remember(&aws.user_pool);
-    stack.user_pool_id = aws.user_pool_id.clone();
-    stack.client_id = aws.client_id.clone();
-    stack.issuer = cognito::issuer(&aws.user_pool_id);
+    stack.user_pool_id = aws.user_pool.user_pool_id.clone();
+    stack.client_id = aws.user_pool.client_id.clone();
+    stack.issuer = cognito::issuer(&stack.user_pool_id);
     stack.queue_urls = [aws.orders_queue_url.clone(), aws.stock_queue_url.clone()];
     stack.signing_key = aws::init::moto_signing_key(root, venv, &stack.log_dir);
     if stack.signing_key.is_none() {

@@ -27,9 +27,7 @@ pub fn role_secret_name(function: &str) -> String {
 pub struct Resources {
     pub orders_queue_url: String,
     pub stock_queue_url: String,
-    pub user_pool_id: String,
-    pub client_id: String,
-    /// All init.py created (a restarted Cognito must create the same).
+    /// What init.py created (a restarted Cognito must create the same).
     pub user_pool: UserPool,
 }
 
@@ -61,13 +59,10 @@ pub fn bootstrap(
         (queues, pool.join().expect("the Cognito init thread"))
     });
     let (orders_queue_url, stock_queue_url) = queues?;
-    let user_pool = user_pool?;
     Ok(Resources {
         orders_queue_url,
         stock_queue_url,
-        user_pool_id: user_pool.user_pool_id.clone(),
-        client_id: user_pool.client_id.clone(),
-        user_pool,
+        user_pool: user_pool?,
     })
 }
 
