@@ -99,9 +99,12 @@ fn ready(health: &str) -> bool {
     })
 }
 
-/// The Python LocalStack runs with, if this machine has one (>= 3.13).
+/// The Python LocalStack runs with, if this machine has one (>= 3.13); looked for once per process.
 pub fn python() -> Option<std::path::PathBuf> {
-    python::at_least(MIN_PYTHON_MINOR)
+    static FOUND: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| python::at_least(MIN_PYTHON_MINOR))
+        .clone()
 }
 
 /// Fails with the reason when `python` cannot run LocalStack.
