@@ -55,14 +55,13 @@ pub fn pipeline(root: &Path) -> Result<()> {
         "in-process, 100 products",
         &[("BENCH_QUEUES", "channel"), ("BENCH_PRODUCTS", "100")],
     )?;
-    let on_localstack = match localstack::python() {
-        Some(_) => Some(on_emulator(SqsEmulator::LocalStack)?),
-        None => {
-            println!("-- SQS emulator: LocalStack not run (it needs Python >= 3.13; none found)");
-            None
-        }
-    };
-    let on_moto = on_emulator(SqsEmulator::Moto)?;
+    let mut on_emulators = Vec::new();
+    if localstack::python().is_some() {
+        on_emulators.push(("LocalStack", on_emulator(SqsEmulator::LocalStack)?));
+    } else {
+        println!("-- SQS emulator: LocalStack not run (it needs Python >= 3.13; none found)");
+    }
+    on_emulators.push(("moto", on_emulator(SqsEmulator::Moto)?));
 
     let db_url = database::prepare(root, &admin_url, "bench_pipeline", true)?;
     // As the bench does: stock that never runs out, so every transaction is the happy path.
@@ -107,33 +106,22 @@ pub fn pipeline(root: &Path) -> Result<()> {
             "orders_per_second",
             limit,
         ),
-        (
-            "end to end (moto SQS)",
-            &on_moto,
-            "orders_per_second",
-            limit,
-        ),
     ];
-    if let Some(out) = &on_localstack {
-        rows.push((
-            "end to end (LocalStack SQS)",
-            out,
-            "orders_per_second",
-            limit,
-        ));
+    let emulator_labels: Vec<String> = on_emulators
+        .iter()
+        .map(|(emulator, _)| format!("end to end ({emulator} SQS)"))
+        .collect();
+    for ((_, out), label) in on_emulators.iter().zip(&emulator_labels) {
+        rows.push((label.as_str(), out, "orders_per_second", limit));
     }
     for (label, out, key, of) in rows {
         println!("{:<35}{}", format!("{label}:"), ratio(out, key, of)?);
     }
-    for (emulator, out) in [
-        ("LocalStack", on_localstack.as_ref()),
-        ("moto", Some(&on_moto)),
-    ] {
-        let calls = out.and_then(|out| {
-            out.lines()
-                .find_map(|l| l.trim().strip_prefix("SQS calls:"))
-        });
-        if let Some(calls) = calls {
+    for (emulator, out) in &on_emulators {
+        if let Some(calls) = out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("SQS calls:"))
+        {
             println!(
                 "{:<35}{}",
                 format!("SQS calls on {emulator}:"),
