@@ -54,7 +54,7 @@ pub fn prepare(root: &Path, admin_url: &str, name: &str, fresh: bool) -> Result<
     if fresh {
         psql(
             admin_url,
-            &format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#),
+            &format!(r#"DROP DATABASE IF EXISTS "{name}""#),
         )?;
     }
     let exists = Command::new("psql")
@@ -96,7 +96,8 @@ pub fn set_role_passwords(admin_url: &str, server: &Server) -> Result<()> {
     Ok(())
 }
 
-/// Drops databases left behind by earlier test runs (`t_<uuid>`).
+/// Drops databases left behind by earlier test runs (`t_<uuid>`). One still in use (another test run on the
+/// same server) is left alone: without `FORCE`, PostgreSQL refuses to drop a database with sessions.
 pub fn drop_test_databases(admin_url: &str) -> Result<()> {
     let out = Command::new("psql")
         .arg(admin_url)
@@ -113,7 +114,7 @@ pub fn drop_test_databases(admin_url: &str) -> Result<()> {
     {
         let _ = psql(
             admin_url,
-            &format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#),
+            &format!(r#"DROP DATABASE IF EXISTS "{name}""#),
         );
     }
     Ok(())
