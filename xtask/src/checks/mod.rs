@@ -4,6 +4,8 @@
 
 mod fuzz;
 mod one_stack;
+#[cfg(test)]
+mod readme_map;
 mod static_checks;
 
 use std::path::Path;
