@@ -12,31 +12,14 @@ use order_core::db::Db;
 use serde_json::json;
 
 /// Where to create throwaway databases (same default as order-core's tests).
-fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// An empty database named `t_<32 hex>`, which `cargo xtask` drops after the run.
+/// An empty database of its own (`dev_support::database`), which `cargo xtask` drops after the run.
 struct EmptyDb {
     db: Arc<Db>,
     conn: DatabaseConnection,
 }
 
 async fn empty_db() -> EmptyDb {
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(admin_url())
-        .await
-        .expect("PostgreSQL must be reachable");
-    admin
-        .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
-        .await
-        .expect("create test database");
-    let (base, _) = admin_url()
-        .rsplit_once('/')
-        .map(|(base, db)| (base.to_owned(), db.to_owned()))
-        .expect("admin URL has a database path");
-    let url = format!("{base}/{name}");
+    let url = dev_support::database::FreshDatabase::empty().await.url;
     let db = Db::connect(DbSettings::from_url(url.clone()), None)
         .await
         .expect("pool for the test database");

@@ -17,8 +17,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::RwLock;
 
-use crate::bootstrap::phases::InitClock;
 use crate::config::{DbSettings, DbSource, DbTls};
+use crate::init_clock::InitClock;
 
 /// The pool and where its credentials come from.
 pub struct Db {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod init_clock;
 pub mod invocation;
 pub mod messages;
 pub mod publisher;

@@ -1,6 +1,8 @@
 //! Dev-only pieces shared by the local gateway, the tests and the benchmarks: what AWS builds for the
 //! functions, built the same way locally. Never a dependency of a function binary.
 
+#[cfg(feature = "database")]
+pub mod database;
 #[cfg(feature = "postgres-tls")]
 pub mod postgres_tls;
 

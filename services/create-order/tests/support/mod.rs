@@ -12,8 +12,6 @@ pub use lambda::Function;
 pub use otlp::{Received, Receiver, black_hole, spans};
 
 use axum::Router;
-use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -37,22 +35,8 @@ impl World {
         let aws_endpoint = std::env::var("AWS_ENDPOINT_URL").expect(
             "AWS_ENDPOINT_URL is not set: these tests need the SQS emulator; run them with `cargo xtask test`",
         );
-        let admin = std::env::var("TEST_DATABASE_ADMIN_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let name = format!("t_{}", Uuid::new_v4().simple());
-        let server = Database::connect(&admin)
-            .await
-            .expect("PostgreSQL must be reachable");
-        server
-            .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
-            .await
-            .expect("create the test database");
-        let database_url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-        let conn = Database::connect(&database_url).await.unwrap();
-        Migrator::up(&conn, None).await.expect("migrations run");
-        conn.execute_unprepared(migration::SEED_SQL)
-            .await
-            .expect("seed");
+        let (fresh, _conn) = dev_support::database::FreshDatabase::migrated_and_seeded().await;
+        let (name, database_url) = (fresh.name, fresh.url);
         let sqs = aws_sdk_sqs::Client::from_conf(
             aws_sdk_sqs::Config::builder()
                 .behavior_version_latest()

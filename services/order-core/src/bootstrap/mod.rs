@@ -2,21 +2,19 @@
 //! then per invocation the trigger's part inside the invocation span, and a span flush before the response
 //! leaves. Each `serve_*` is only the per-trigger part.
 
-pub mod phases;
-
 use std::sync::Arc;
 
 use tracing::Instrument;
 
 use crate::config::{DbSettings, DbSource, RelaySettings};
 use crate::db::Db;
+use crate::init_clock::InitClock;
 use crate::invocation::{self, Trigger};
 use crate::messages::Event;
 use crate::publisher::SqsSender;
 use crate::service::{Deps, OrderService, ServiceError};
 use crate::telemetry::{self, Telemetry};
 use crate::topology::{self, Function};
-use phases::InitClock;
 
 /// Reads the database settings and builds the pool alone (no queues): for functions that only touch the
 /// database. The AWS configuration is loaded only when the credentials come from the secret (`DB_SECRET_ARN`),
@@ -92,7 +90,7 @@ impl Wired {
     }
 }
 
-/// Init, once per execution environment, phase by phase ([`phases`]): the `init phases` log record is its last
+/// Init, once per execution environment, phase by phase ([`crate::init_clock`]): the `init phases` log record is its last
 /// line before the runtime asks for the first event.
 pub async fn wire(function: &'static Function) -> anyhow::Result<Wired> {
     let mut clock = InitClock::start();

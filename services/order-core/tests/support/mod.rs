@@ -7,7 +7,6 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::SqsEvent;
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::{Body, Request, Response};
-use migration::{Migrator, MigratorTrait};
 use order_core::config::DbSettings;
 use order_core::config::RelaySettings;
 use order_core::db::Db;
@@ -16,14 +15,13 @@ use order_core::service::{Deps, OrderService, ServiceError};
 use order_core::store::outbox::PublishReport;
 use order_core::topology::Queue;
 pub use sea_orm::ConnectionTrait;
-use sea_orm::{Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// Where to create throwaway databases.
 pub fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    dev_support::database::admin_url()
 }
 
 /// The SQS emulator (LocalStack, or moto without Python >= 3.13) started by `cargo xtask test`; a refused loopback port otherwise, so nothing ever
@@ -96,22 +94,8 @@ pub struct TestApp {
 
 /// Creates a fresh database, runs the migrations, loads the demo catalogue, and creates two queues with DLQs.
 pub async fn spawn_app() -> TestApp {
-    let name = format!("t_{}", Uuid::new_v4().simple());
-    let admin = Database::connect(admin_url())
-        .await
-        .expect("PostgreSQL must be reachable");
-    admin
-        .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
-        .await
-        .expect("create test database");
-    let db_url = replace_db_name(&admin_url(), &name);
-    let conn = Database::connect(&db_url)
-        .await
-        .expect("connect to test database");
-    Migrator::up(&conn, None).await.expect("migrations run");
-    conn.execute_unprepared(migration::SEED_SQL)
-        .await
-        .expect("seed");
+    let (fresh, conn) = dev_support::database::FreshDatabase::migrated_and_seeded().await;
+    let (name, db_url) = (fresh.name, fresh.url);
 
     let sqs = sqs_client().await;
     let orders_queue = create_queue(&sqs, &name, "orders", 3).await;
@@ -176,11 +160,6 @@ async fn deps_with_timeout(
             .into(),
         ),
     }
-}
-
-fn replace_db_name(url: &str, name: &str) -> String {
-    let (base, _) = url.rsplit_once('/').expect("URL has a database path");
-    format!("{base}/{name}")
 }
 
 async fn create_queue(

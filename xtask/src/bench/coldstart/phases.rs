@@ -1,5 +1,5 @@
 //! The function's own account of its init: the `init phases` log record (order-core's
-//! `bootstrap::phases`), read back from a cold start's log and set against what the bench saw from outside.
+//! `order_core::init_clock`), read back from a cold start's log and set against what the bench saw from outside.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
