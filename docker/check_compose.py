@@ -82,7 +82,9 @@ def watch_problems(root: Path, compose: dict) -> list[str]:
                 problems.append(f"{name}: {rule['path']}: a compiled image needs action rebuild")
         function = (build.get("args") or {}).get("FUNCTION")
         if function:
-            missing = [p for p in [f"services/{function}", *SHARED_WATCH] if p not in watched]
+            # A watched folder covers everything below it (every function watches services/ whole).
+            missing = [p for p in [f"services/{function}", *SHARED_WATCH]
+                       if not any(p == w or p.startswith(w + "/") for w in watched)]
             if missing:
                 problems.append(f"{name}: develop.watch misses {', '.join(missing)}")
     return problems
