@@ -220,14 +220,16 @@ class ContractCheckTest(unittest.TestCase):
         self.assert_fails(report, "api.POST /orders/{id}/cancel", "'cancel-order' is not a function")
 
     def test_topology_publishes_other_queues_than_terraform_fails(self) -> None:
-        topology = "services/order-contract/src/topology.rs"
-        self.edit(topology, r'(name: "outbox-relay",.*?publishes: )&\[Queue::Orders, Queue::Stock\]', r"\1&[Queue::Orders]", regex=True)
+        self.edit("infra/topology.json", r'("outbox-relay": \{.*?"publishes": \[)\s*"orders",\s*"stock"\s*\]', r'\1"orders"]', regex=True)
         self.assert_fails(self.run_check(), "topology.outbox-relay", "publishes to ['orders'] but send_queues")
 
     def test_topology_trigger_other_than_terraform_fails(self) -> None:
-        topology = "services/order-contract/src/topology.rs"
-        self.edit(topology, r'(name: "update-stock",\s*trigger: )Trigger::Queue\(Queue::Stock\)', r"\1Trigger::Queue(Queue::Orders)", regex=True)
+        self.edit("infra/topology.json", r'("update-stock": \{.*?"queue": )"stock"', r'\1"orders"', regex=True)
         self.assert_fails(self.run_check(), "topology.update-stock", "triggered by queue 'orders'")
+
+    def test_a_topology_file_of_another_shape_fails(self) -> None:
+        self.edit("infra/topology.json", '"functions"', '"lambdas"')
+        self.assert_fails(self.run_check(), "topology", "not the table `cargo xtask topology` writes")
 
     def test_http_function_without_a_route_fails(self) -> None:
         self.edit("docs/openapi.yaml", r"  /orders/\{id\}/cancel:.*?(?=components:)", "", regex=True)
@@ -236,7 +238,7 @@ class ContractCheckTest(unittest.TestCase):
     def test_queue_url_the_topology_implies_is_required(self) -> None:
         self.edit("services/create-order/src/main.rs", 'config::required("ORDERS_QUEUE_URL")', '"read by the wiring"')
         self.edit("infra/main.tf", r'ORDERS_QUEUE_URL\s*=\s*module\.queues\.queue_urls\["orders"\]', "", regex=True)
-        self.assert_fails(self.run_check(), "env.create-order.ORDERS_QUEUE_URL", "topology.rs (create-order publishes to orders); missing in Terraform")
+        self.assert_fails(self.run_check(), "env.create-order.ORDERS_QUEUE_URL", "topology.json (create-order publishes to orders); missing in Terraform")
 
     # -- 5. alarms -----------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-//! Developer commands: `cargo xtask test | lint | static | fuzz | up | bench | trace | soak | image-replay`.
+//! Developer commands: `cargo xtask test | lint | static | fuzz | up | bench | trace | soak | topology | image-replay`.
 //!
 //! Each sets up what it needs on a fresh machine by itself: the Python venvs (moto, cargo-lambda, checkers, LocalStack),
 //! PostgreSQL (the one at `DATABASE_URL`, the one on 127.0.0.1:5432, or a private cluster under `target/`),
@@ -20,6 +20,7 @@ mod runtime_api;
 mod soak;
 mod stack;
 mod tools;
+mod topology;
 mod trace;
 
 use anyhow::{Result, bail};
@@ -35,6 +36,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   bench [pipeline|flush|coldstart]  benchmarks (figures only, no assertions on time)
   trace <order-id | trace-id> [spans file]  a trace from the native stack's spans as a waterfall
   soak [--orders N]    orders from 16 clients under random faults, then the books checked (5,000 by default)
+  topology [--check]   write infra/topology.json from order_contract::topology (--check: fail if stale)
   image-replay [scratch dir]  the Dockerfile's build steps on the host, from the dockerignored context (slow)";
 
 fn main() -> Result<()> {
@@ -49,6 +51,7 @@ fn main() -> Result<()> {
         Some("bench") => bench::bench(&root, &args[1..]),
         Some("trace") => trace::trace(&root, &args[1..]),
         Some("soak") => soak::soak(&root, &args[1..]),
+        Some("topology") => topology::topology(&root, &args[1..]),
         Some("image-replay") => checks::image_replay(&root, &args[1..]),
         _ => {
             eprintln!("{USAGE}");

@@ -1,7 +1,8 @@
 //! The one table of the deployment: the functions, what triggers each, and the queues each publishes to.
 //!
-//! Terraform (`infra/main.tf` `locals.functions`), compose.yaml, the local gateway and xtask's native stack are
-//! derived from or checked against [`FUNCTIONS`]; the contract check (`tests/contract`) parses this file.
+//! The functions' wiring, the local gateway and xtask's native stack read [`FUNCTIONS`]; `cargo xtask topology`
+//! writes it out as `infra/topology.json`, which Terraform and the contract check (`tests/contract`) read, and
+//! CI fails when that file is stale.
 
 use std::fmt;
 

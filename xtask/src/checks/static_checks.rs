@@ -14,12 +14,14 @@ use crate::tools::{compose, python};
 pub fn static_checks(root: &Path) -> Result<()> {
     let venv = python::venv(root, ".venv", "xtask/requirements.txt")?;
     let mut failures = Vec::new();
-    let mut check = |name: &str, result: Result<()>| {
-        match &result {
-            Ok(()) => eprintln!("== {name}: ok"),
-            Err(e) => eprintln!("== {name}: FAILED: {e:#}"),
+    let mut passed = 0;
+    let mut check = |name: &str, result: Result<()>| match result {
+        Ok(()) => {
+            eprintln!("== {name}: ok");
+            passed += 1;
         }
-        if result.is_err() {
+        Err(e) => {
+            eprintln!("== {name}: FAILED: {e:#}");
             failures.push(name.to_owned());
         }
     };
@@ -58,6 +60,10 @@ pub fn static_checks(root: &Path) -> Result<()> {
         }),
     );
     check(
+        "topology (infra/topology.json is what order_contract::topology says)",
+        crate::topology::topology(root, &["--check".to_owned()]),
+    );
+    check(
         "contract self-test",
         proc::run(
             Command::new(venv.join("bin/python"))
@@ -94,7 +100,7 @@ pub fn static_checks(root: &Path) -> Result<()> {
         ),
     );
     if failures.is_empty() {
-        eprintln!("static-checks: {} passed, 0 failed", 8);
+        eprintln!("static-checks: {passed} passed, 0 failed");
         Ok(())
     } else {
         bail!("static checks failed: {}", failures.join(", "))
