@@ -4,24 +4,18 @@
 //! PostgreSQL (the one at `DATABASE_URL`, the one on 127.0.0.1:5432, or a private cluster under `target/`),
 //! and the emulators on free loopback ports.
 //!
-//! - [`tools`]: cargo, the Python venvs, docker-compose;
-//! - [`checks`]: `test`, `lint`, `static`, `fuzz` (schemathesis from the OpenAPI document), `image-replay` (the image build's steps without an engine);
-//! - [`stack`]: the native stack (`up`, and what `test` and the benches run against);
-//! - [`bench`]: `bench pipeline | flush | coldstart`, with [`runtime_api`] for the cold starts;
-//! - [`trace`]: a trace from the native stack's span file as a waterfall;
-//! - [`soak`]: the stack under load and faults, then its books checked.
+//! xtask only orchestrates; the tools are crates of their own beside it (the tooling wing):
+//! - `native-stack`: the stack as processes (`up`, and what `test`, the benches and the soak run against), with
+//!   the process supervisor, the Python venvs and docker-compose;
+//! - `soak`: the stack under load and faults, then its books checked;
+//! - `bench`: `bench pipeline | flush | coldstart`, with its minimal Lambda Runtime API for the cold starts;
+//! - `trace-viewer`: a trace from the native stack's span file as a waterfall;
+//! - `local-gateway`, `dev-support`, `hello-lambda`: run by the stack, the tests and the benches.
+//!
+//! Here: [`checks`] (`test`, `lint`, `static`, `fuzz`, `image-replay`) and [`topology`].
 
-mod bench;
 mod checks;
-mod events;
-mod http;
-mod proc;
-mod runtime_api;
-mod soak;
-mod stack;
-mod tools;
 mod topology;
-mod trace;
 
 use anyhow::{Result, bail};
 
@@ -41,15 +35,15 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let root = tools::repo_root()?;
+    let root = native_stack::tools::repo_root()?;
     match args.first().map(String::as_str) {
         Some("test") => checks::test(&root, &args[1..]),
         Some("lint") => checks::lint(&root),
         Some("static") => checks::static_checks(&root),
         Some("fuzz") => checks::fuzz(&root, &args[1..]),
-        Some("up") => stack::up::up(&root),
+        Some("up") => native_stack::up::up(&root),
         Some("bench") => bench::bench(&root, &args[1..]),
-        Some("trace") => trace::trace(&root, &args[1..]),
+        Some("trace") => trace_viewer::trace(&root, &args[1..]),
         Some("soak") => soak::soak(&root, &args[1..]),
         Some("topology") => topology::topology(&root, &args[1..]),
         Some("image-replay") => checks::image_replay(&root, &args[1..]),

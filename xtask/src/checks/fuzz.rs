@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::stack::aws::cognito;
-use crate::stack::{self, Stack};
-use crate::{proc, tools};
+use native_stack::aws::cognito;
+use native_stack::{self as stack, Stack};
+use native_stack::{proc, tools};
 
 /// Examples per operation in `cargo xtask test` (bounded: about a minute on two cores).
 pub const TEST_EXAMPLES: u32 = 100;

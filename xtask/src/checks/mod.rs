@@ -13,8 +13,8 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use crate::stack::{self, database};
-use crate::{proc, tools};
+use native_stack::{self as stack, database};
+use native_stack::{proc, tools};
 
 pub use fuzz::fuzz;
 pub use one_stack::one_stack;
@@ -77,7 +77,7 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
     };
     // The short soak last, on the same stack: it restarts PostgreSQL and crashes the functions.
     let soak = if extra.is_empty() && tests.is_ok() && fuzzed.is_ok() {
-        crate::soak::run(&mut stack, SOAK_ORDERS)
+        soak::run(&mut stack, SOAK_ORDERS)
     } else {
         Ok(())
     };

@@ -12,7 +12,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use order_contract::topology::FUNCTIONS;
 
-use crate::proc;
+use native_stack::proc;
 
 /// Deployed like the functions but not in the pipeline's table (Terraform invokes it once per deploy).
 const ALSO_DEPLOYED: [&str; 1] = ["migrate-db"];

@@ -6,8 +6,8 @@ use std::process::Command;
 
 use anyhow::{Result, bail};
 
-use crate::proc;
-use crate::tools::{compose, python};
+use native_stack::proc;
+use native_stack::tools::{compose, python};
 
 /// Dockerfile (hadolint), compose.yaml (docker-compose config), Terraform (fmt, checkov) and the contract
 /// between code, Terraform, compose and the OpenAPI document.

@@ -16,10 +16,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::percentile as p;
-use crate::events::{self, Probe};
-use crate::stack::aws::init::role_secret_name;
-use crate::stack::{self, Options, Stack};
-use crate::{proc, tools};
+use native_stack::aws::init::role_secret_name;
+use native_stack::events::{self, Probe};
+use native_stack::{self as stack, Options, Stack};
+use native_stack::{proc, tools};
 use order_contract::topology::FUNCTIONS;
 use run::{MEMORY_MB, Measured};
 

@@ -1,4 +1,4 @@
-//! `cargo xtask up`: the whole stack as local processes (no Docker) until Ctrl-C; see [`crate::stack`].
+//! `cargo xtask up`: the whole stack as local processes (no Docker) until Ctrl-C; see [`crate`].
 
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};

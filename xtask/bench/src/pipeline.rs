@@ -8,9 +8,9 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use super::output;
-use crate::stack::aws::{Emulators, SqsEmulator, localstack};
-use crate::stack::{database, postgres};
-use crate::tools::python;
+use native_stack::aws::{Emulators, SqsEmulator, localstack};
+use native_stack::tools::python;
+use native_stack::{database, postgres};
 
 pub fn pipeline(root: &Path) -> Result<()> {
     let venv = python::venv(root, ".venv", "xtask/requirements.txt")?;
@@ -30,7 +30,7 @@ pub fn pipeline(root: &Path) -> Result<()> {
         Ok(out)
     };
     // The in-process runs never call AWS; their SDK clients point at a refused loopback port all the same.
-    let nowhere = crate::stack::aws::env("http://127.0.0.1:9");
+    let nowhere = native_stack::aws::env("http://127.0.0.1:9");
     let run = |name: &str, env: &[(&str, &str)]| run_on(name, env, &nowhere);
     // One emulator at a time, so the other takes no CPU meanwhile.
     let on_emulator = |emulator: SqsEmulator| -> Result<String> {
@@ -65,7 +65,7 @@ pub fn pipeline(root: &Path) -> Result<()> {
 
     let db_url = database::prepare(root, &admin_url, "bench_pipeline", true)?;
     // As the bench does: stock that never runs out, so every transaction is the happy path.
-    crate::proc::run(Command::new("psql").arg(&db_url).args([
+    native_stack::proc::run(Command::new("psql").arg(&db_url).args([
         "-qc",
         "UPDATE product_info SET stock_on_hand = 100000000, stock_reserved = 0",
     ]))?;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use super::clients::Load;
-use crate::stack::Stack;
+use native_stack::Stack;
 
 /// Three products of the soak's own, with scarce stock: about half the orders can be served.
 pub struct Products {

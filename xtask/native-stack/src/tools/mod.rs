@@ -13,8 +13,9 @@ use anyhow::{Context, Result};
 pub fn repo_root() -> Result<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     Ok(manifest
-        .parent()
-        .context("xtask lives in the workspace")?
+        .ancestors()
+        .nth(2)
+        .context("native-stack lives at xtask/native-stack in the workspace")?
         .to_path_buf())
 }
 

@@ -10,8 +10,8 @@ use anyhow::{Context, Result, bail};
 
 use super::Emulators;
 use super::cognito::{self, DEMO_PASSWORD, DEMO_USERNAME};
+use crate::database::Server;
 use crate::proc;
-use crate::stack::database::Server;
 
 /// The master secret's name, as in compose.yaml (`DB_SECRET_ARN` takes a name or an ARN).
 pub const DB_SECRET_NAME: &str = "orders/db";

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
 
-use crate::bench::percentile;
-use crate::http;
-use crate::stack::Stack;
-use crate::stack::aws::cognito;
+use crate::percentile;
+use native_stack::Stack;
+use native_stack::aws::cognito;
+use native_stack::http;
 
 /// Warm requests per concurrency level, after `WARM_UP` unmeasured ones.
 const REQUESTS: usize = 300;

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::http;
-use crate::stack::aws::cognito;
+use native_stack::aws::cognito;
+use native_stack::http;
 
 /// Concurrent clients.
 pub const CLIENTS: usize = 16;

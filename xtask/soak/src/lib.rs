@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::stack::{self, Stack, aws::cognito};
+use native_stack::{self as stack, Stack, aws::cognito};
 
 /// How long the pipeline may take to drain after the last order.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(600);

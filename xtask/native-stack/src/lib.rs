@@ -4,9 +4,13 @@
 
 pub mod aws;
 pub mod database;
+pub mod events;
 pub mod functions;
 mod gateway;
+pub mod http;
 pub mod postgres;
+pub mod proc;
+pub mod tools;
 pub mod up;
 
 use std::path::{Path, PathBuf};

@@ -28,8 +28,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::clients::Rng;
-use crate::proc;
-use crate::stack::{Stack, aws, functions};
+use native_stack::proc;
+use native_stack::{Stack, aws, functions};
 
 /// How the faults reach the stack's processes.
 #[derive(Clone)]

@@ -239,7 +239,7 @@ fn warm_up_one(base: &str, function: &Function) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::aws::init::role_secret_name;
+    use crate::aws::init::role_secret_name;
 
     #[test]
     fn each_function_gets_its_own_db_secret_from_the_workspace_manifest() {

@@ -2,13 +2,14 @@
 
 mod coldstart;
 mod pipeline;
+mod runtime_api;
 
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::proc;
+use native_stack::proc;
 
 pub fn bench(root: &Path, args: &[String]) -> Result<()> {
     let which = args.first().map(String::as_str).unwrap_or("all");

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result, bail};
 
 use super::phases::{self, Logged};
-use crate::events::Probe;
 use crate::runtime_api::{Event, RuntimeApi};
-use crate::stack::aws::REGION;
+use native_stack::aws::REGION;
+use native_stack::events::Probe;
 
 /// How long one cold start may take before the run fails.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
