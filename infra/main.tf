@@ -168,12 +168,25 @@ module "kms" {
   description = "Encrypts queues, logs, images, the database and its secret for ${local.prefix}"
 }
 
+# The region's zones that need no opt-in (no Local or Wavelength Zones: RDS and the interface endpoints are not
+# offered there). The network takes the first availability_zone_count of them, by name, unless
+# availability_zones names them; infra/preflight.tf checks the count before anything is created.
+data "aws_availability_zones" "available" {
+  #checkov:skip=CKV_AWS_394:Read to choose zones, not to spread over all of them: the network takes the first availability_zone_count names in sorted order (AWS names new zones with later letters) and pins those by name in its own data source; availability_zones pins them explicitly
+  state = "available"
+
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
+}
+
 module "network" {
   source = "./modules/network"
 
   name               = local.prefix
   cidr_block         = var.vpc_cidr_block
-  availability_zones = length(var.availability_zones) > 0 ? var.availability_zones : ["${var.region}a", "${var.region}b"]
+  availability_zones = length(var.availability_zones) > 0 ? var.availability_zones : slice(sort(data.aws_availability_zones.available.names), 0, min(var.availability_zone_count, length(data.aws_availability_zones.available.names)))
   database_port      = var.db_port
   enable_flow_logs   = var.enable_vpc_flow_logs
   log_retention_days = var.log_retention_days
@@ -204,6 +217,7 @@ module "database" {
   create_proxy                       = var.create_db_proxy
   log_retention_days                 = var.log_retention_days
   function_roles                     = local.db_roles
+  secret_recovery_window_days        = var.secret_recovery_window_days
 }
 
 module "queues" {
@@ -227,11 +241,11 @@ module "queues" {
 module "registry" {
   source = "./modules/registry"
 
-  name_prefix         = local.prefix
-  repositories        = keys(local.function_defaults)
-  kms_key_arn         = module.kms.key_arn
-  max_image_count     = var.ecr_max_image_count
-  enable_force_delete = var.enable_ecr_force_delete
+  name_prefix                = local.prefix
+  repositories               = keys(local.function_defaults)
+  kms_key_arn                = module.kms.key_arn
+  untagged_image_expiry_days = var.ecr_untagged_image_expiry_days
+  enable_force_delete        = var.enable_ecr_force_delete
 }
 
 module "functions" {
@@ -274,6 +288,11 @@ module "functions" {
   sqs_batch_size                      = var.sqs_batch_size
   sqs_maximum_batching_window_seconds = var.sqs_maximum_batching_window_seconds
   sqs_maximum_concurrency             = var.sqs_maximum_concurrency
+
+  # First apply: the functions after Transaction Search (their first spans are accepted), the consumers and the
+  # relay's schedule after migrate-db has run (nothing fails for want of a table or a role).
+  create_after = module.observability.transaction_search_ids
+  start_after  = aws_lambda_invocation.migrate_db[*].id
 }
 
 # Applies pending migrations during terraform apply, each time the migrate-db image changes (a new tag or
@@ -302,7 +321,9 @@ module "auth" {
   name                          = local.prefix
   enable_deletion_protection    = var.enable_user_pool_deletion_protection
   mfa_configuration             = var.mfa_configuration
-  enable_self_sign_up           = var.enable_self_sign_up
+  enable_self_sign_up           = coalesce(var.enable_self_sign_up, var.ses_email_source_arn != "")
+  ses_email_source_arn          = var.ses_email_source_arn
+  ses_from_email_address        = var.ses_from_email_address
   enable_refresh_token_rotation = var.enable_refresh_token_rotation
 }
 

@@ -100,6 +100,11 @@ output "function_security_group_id" {
   value       = module.network.function_security_group_id
 }
 
+output "db_final_snapshot_identifier" {
+  description = "The snapshot RDS keeps when the stack is destroyed (unique per instance)."
+  value       = module.database.final_snapshot_identifier
+}
+
 output "db_instance_address" {
   description = "Address of the DB instance itself (operators, migrations by hand)."
   value       = module.database.instance_address

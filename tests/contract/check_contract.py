@@ -18,7 +18,9 @@ What it proves, from the sources only (no terraform init, no AWS):
                trigger names, and an HTTP function serves at least one operation (and only HTTP ones do);
   5. alarms    one alarm for each way an order can stall (PLAN.md: the relay gauges and counters, DLQ depth,
                queue age, throttles of every function, database connections, API 5XX), each notifying
-               someone and naming a runbook section that exists in docs/operations.md.
+               someone and naming a runbook section that exists in docs/operations.md; and every alarm
+               treats missing data as notBreaching, or as MISSING_DATA_EXCEPTIONS says with a reason, so
+               no alarm is in ALARM after a clean first deploy.
 Plus: Terraform sets no variable the code never reads (typos), no DATABASE_URL, no Lambda-reserved name, no
 value from an undeclared variable; every Terraform variable has a type and a description; every Lambda
 crate under services/ (a binary depending on lambda_runtime or lambda_http) is deployed; no code reads a
@@ -766,6 +768,11 @@ REQUIRED_ALARMS = [
     ("api-5xx", "5XXError", "api-5xx", ""),
 ]
 EMF_NAMESPACE = "OrderBackend"
+# Alarm ("<module address>.<resource name>") => (treat_missing_data, why), for an alarm that does not treat
+# missing data as notBreaching. Empty: every alarm does. "breaching" pages on every clean first deploy (an
+# alarm evaluates the periods before its metric's first datapoint too) and "missing"/"ignore" leave a dead
+# metric silent; an entry here has to say why that is right.
+MISSING_DATA_EXCEPTIONS: dict[str, tuple[str, str]] = {}
 
 
 def runbook_anchors(root: Path) -> set[str]:
@@ -844,6 +851,26 @@ def check_alarms(root: Path, tf: TerraformFacts, report: Report) -> None:
             problems.append("treat_missing_data is not decided")
         report.check(not problems, f"alarms.{check}", f"{label}: " + ("; ".join(problems) if problems
                      else f"{metric}, notifies {actions}, runbook #{anchor}"))
+    check_missing_data(alarms, report)
+
+
+def check_missing_data(alarms: list, report: Report) -> None:
+    """Every alarm, not only the stall alarms, decides treat_missing_data with a literal: notBreaching, or the
+    value MISSING_DATA_EXCEPTIONS gives it with a reason. So a clean first deploy, whose metrics do not exist
+    yet, leaves every alarm OK."""
+    report.check(bool(alarms), "alarms.missing-data", f"{len(alarms)} aws_cloudwatch_metric_alarm resources")
+    for where, name, _module, body in alarms:
+        key = f"{where}.{name}"
+        expected, why = MISSING_DATA_EXCEPTIONS.get(key, ("notBreaching", "no data until the metric's first datapoint"))
+        value = body.get("treat_missing_data")
+        label = f"alarms.missing-data.{key}"
+        if value is None:
+            report.fail(label, f"treat_missing_data is not decided (expected {expected!r}: {why})")
+        elif expr(value) != value or value != expected:
+            report.fail(label, f"treat_missing_data = {expr(value)!r}, expected {expected!r} ({why}); "
+                        "a deliberate other value goes into MISSING_DATA_EXCEPTIONS with its reason")
+        else:
+            report.check(True, label, f"treat_missing_data = {value!r} ({why})")
 
 
 # ----------------------------------------------------------------------------------------- variables

@@ -285,6 +285,46 @@ class ContractCheckTest(unittest.TestCase):
                   r"\1", regex=True)
         self.assert_fails(self.run_check(), "alarms.StalledOrders", "treat_missing_data")
 
+    def test_alarm_that_treats_missing_data_as_breaching_fails(self) -> None:
+        self.edit("infra/modules/observability/main.tf",
+                  r'(resource "aws_cloudwatch_metric_alarm" "outbox_backlog" \{.*?treat_missing_data\s*=\s*)"notBreaching"',
+                  r'\1"breaching"', regex=True)
+        self.assert_fails(self.run_check(), "alarms.missing-data.module.observability.outbox_backlog", "'breaching', expected 'notBreaching'")
+
+    def test_any_alarm_without_a_missing_data_decision_fails(self) -> None:
+        path = self.root / "infra" / "modules" / "api" / "main.tf"
+        path.write_text(path.read_text(encoding="utf-8") + """
+resource "aws_cloudwatch_metric_alarm" "latency" {
+  alarm_name          = "latency"
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "Latency"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 1000
+  comparison_operator = "GreaterThanThreshold"
+}
+""", encoding="utf-8")
+        self.assert_fails(self.run_check(), "alarms.missing-data.module.api.latency", "not decided")
+
+    def test_missing_data_from_an_expression_fails(self) -> None:
+        self.edit("infra/modules/queues/main.tf",
+                  r'(resource "aws_cloudwatch_metric_alarm" "oldest_message_age" \{.*?treat_missing_data\s*=\s*)"notBreaching"',
+                  r"\1var.missing_data", regex=True)
+        self.assert_fails(self.run_check(), "alarms.missing-data.module.queues.oldest_message_age", "'var.missing_data'")
+
+    def test_breaching_listed_with_a_reason_passes(self) -> None:
+        self.edit("infra/modules/observability/main.tf",
+                  r'(resource "aws_cloudwatch_metric_alarm" "outbox_backlog" \{.*?treat_missing_data\s*=\s*)"notBreaching"',
+                  r'\1"breaching"', regex=True)
+        key = "module.observability.outbox_backlog"
+        check_contract.MISSING_DATA_EXCEPTIONS[key] = ("breaching", "planted by the self-test")
+        try:
+            report = self.run_check()
+        finally:
+            del check_contract.MISSING_DATA_EXCEPTIONS[key]
+        self.assertEqual(report.failed, 0, "\n".join(report.lines))
+
     # -- variables -----------------------------------------------------------------------------------
 
     def test_variable_without_a_description_fails(self) -> None:
