@@ -98,22 +98,39 @@ locals {
 
   function_settings = {
     for name, defaults in local.function_defaults : name => {
-      memory_size                    = try(coalesce(var.function_overrides[name].memory_size), defaults.memory_size)
-      timeout                        = try(coalesce(var.function_overrides[name].timeout), defaults.timeout)
-      reserved_concurrent_executions = try(coalesce(var.function_overrides[name].reserved_concurrent_executions), defaults.reserved_concurrent_executions)
+      memory_size = try(coalesce(var.function_overrides[name].memory_size), defaults.memory_size)
+      timeout     = try(coalesce(var.function_overrides[name].timeout), defaults.timeout)
+      # Small-account mode (enable_reserved_concurrency = false): no reservation at all, -1 = unreserved.
+      reserved_concurrent_executions = var.enable_reserved_concurrency ? try(coalesce(var.function_overrides[name].reserved_concurrent_executions), defaults.reserved_concurrent_executions) : -1
     }
+  }
+
+  # The most execution environments each function can run at once. A reservation is a hard cap. Without one
+  # the invoker bounds it: an SQS consumer by its event source's maximum_concurrency, a scheduled function by
+  # its schedule (a tick a minute, no retries: runs overlap only if the timeout exceeds 60 s), migrate-db by apply (one
+  # invocation; the state lock keeps applies apart), an API function by the stage throttle of its routes at
+  # api_expected_duration_ms (Little's law, as for the reservations). Anything else is unbounded (10000).
+  # docs/capacity.md, "Without reservations", has the numbers and what the API bound does not cover.
+  unbounded_concurrency = 10000
+  unreserved_concurrency = merge(
+    { for name in keys(local.function_defaults) : name => local.unbounded_concurrency },
+    { for queue, consumer in local.queue_consumers : consumer => var.sqs_maximum_concurrency },
+    { for name, function in local.functions : name => ceil(local.function_settings[name].timeout / 60) if function.schedule_expression != null },
+    { "migrate-db" = 1 },
+    local.api_required_concurrency,
+  )
+  concurrency_bound = {
+    for name, settings in local.function_settings : name => settings.reserved_concurrent_executions >= 0 ? settings.reserved_concurrent_executions : local.unreserved_concurrency[name]
   }
 
   # --- Connection budget (docs/deploy.md#connection-budget) ---
   # Without RDS Proxy every execution environment keeps its own pool, so the live connections are at most the
-  # sum of reserved concurrency x DB_MAX_CONNECTIONS (an unreserved function counts as unbounded). After a
+  # sum of each function's concurrency bound x DB_MAX_CONNECTIONS (reserved concurrency, or the bound its
+  # invoker sets: local.concurrency_bound). After a
   # deploy, or when Lambda replaces environments, the superseded ones are frozen with their sockets open until
   # PostgreSQL's idle_session_timeout closes them: for that long two generations can hold connections at once.
-  connection_generations = 2
-  live_db_connections = var.db_max_connections * sum([
-    for settings in values(local.function_settings) :
-    settings.reserved_concurrent_executions < 0 ? 10000 : settings.reserved_concurrent_executions
-  ])
+  connection_generations    = 2
+  live_db_connections       = var.db_max_connections * sum(values(local.concurrency_bound))
   worst_case_db_connections = local.connection_generations * local.live_db_connections + var.db_connection_margin
   db_budget_ok              = var.create_db_proxy || local.worst_case_db_connections <= var.db_instance_max_connections
 
@@ -143,7 +160,7 @@ locals {
 check "database_connection_budget" {
   assert {
     condition     = local.db_budget_ok
-    error_message = "Up to ${local.worst_case_db_connections} database connections (${local.connection_generations} generations x reserved concurrency x db_max_connections + db_connection_margin ${var.db_connection_margin}) exceed db_instance_max_connections (${var.db_instance_max_connections}): lower them, pick a larger db_instance_class and raise db_instance_max_connections, or set create_db_proxy."
+    error_message = "Up to ${local.worst_case_db_connections} database connections (${local.connection_generations} generations x concurrency (reserved, or bounded by the event sources and API throttles) x db_max_connections + db_connection_margin ${var.db_connection_margin}) exceed db_instance_max_connections (${var.db_instance_max_connections}): lower them, pick a larger db_instance_class and raise db_instance_max_connections, or set create_db_proxy."
   }
 }
 

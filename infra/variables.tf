@@ -53,13 +53,19 @@ variable "function_overrides" {
     timeout                        = optional(number)
     reserved_concurrent_executions = optional(number)
   }))
-  description = "Per-function sizing overrides by function name (reserved_concurrent_executions = -1 for unreserved). Defaults are in local.function_defaults."
+  description = "Per-function sizing overrides by function name (reserved_concurrent_executions = -1 for unreserved; ignored when enable_reserved_concurrency is false). Defaults are in local.function_defaults."
   default     = {}
 
   validation {
     condition     = alltrue([for name in keys(var.function_overrides) : contains(["create-order", "get-orders", "cancel-order", "process-order", "update-stock", "outbox-relay", "migrate-db"], name)])
     error_message = "function_overrides keys must be function names."
   }
+}
+
+variable "enable_reserved_concurrency" {
+  type        = bool
+  description = "Reserve concurrency for every function (local.function_defaults: 38 in all, so the account needs a concurrency limit of at least 138). false, for small accounts (new accounts start at 10): no reservation; the event sources' maximum_concurrency and the API throttles bound the database connections instead (docs/capacity.md, \"Without reservations\")."
+  default     = true
 }
 
 variable "enable_migrations_on_apply" {
