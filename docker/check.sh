@@ -23,8 +23,9 @@
 #   6. The Python scripts under docker/ compile.
 #   7. The RDS CA pins are well formed: docker/rds-ca-fingerprints.txt, and
 #      the Dockerfile's RDS_CA_BUNDLE_SHA256 a 64-hex sha256 equal to the
-#      list's "# bundle sha256" (docker/rds-ca-verify.sh --check-pins;
-#      offline: the download itself is checked by the image build); and the
+#      list's "# bundle sha256" (docker/rds-ca-verify.sh --check-pins); the
+#      vendored docker/rds-ca-global-bundle.pem passes the build's own check
+#      against both pins (docker/rds-ca-verify.sh BUNDLE); and the
 #      verifier's own checks pass and fail as they should on throwaway CAs
 #      (docker/rds-ca-verify.sh --self-test; needs openssl).
 set -u
@@ -151,6 +152,13 @@ if bash docker/rds-ca-verify.sh --check-pins docker/rds-ca-fingerprints.txt dock
     pass "RDS CA pins (docker/rds-ca-fingerprints.txt, RDS_CA_BUNDLE_SHA256)"
 else
     fail "RDS CA pins (docker/rds-ca-verify.sh --check-pins)"
+fi
+echo "running: docker/rds-ca-verify.sh docker/rds-ca-global-bundle.pem (the vendored bundle, as the image build checks it)"
+if bash docker/rds-ca-verify.sh docker/rds-ca-global-bundle.pem docker/rds-ca-fingerprints.txt \
+    "$(sed -n 's/^ARG RDS_CA_BUNDLE_SHA256=//p' docker/Dockerfile | head -n 1)"; then
+    pass "RDS CA bundle docker/rds-ca-global-bundle.pem (both pins)"
+else
+    fail "RDS CA bundle docker/rds-ca-global-bundle.pem (docker/rds-ca-verify.sh)"
 fi
 echo "running: docker/rds-ca-verify.sh --self-test"
 if bash docker/rds-ca-verify.sh --self-test; then

@@ -171,6 +171,16 @@ check "api_throttle_within_reserved_concurrency" {
   }
 }
 
+# The image trusts the vendored RDS CA bundle (docker/rds-ca-global-bundle.pem, its certificates listed in
+# docker/rds-ca-fingerprints.txt). A region whose root CA is not in it cannot pass verify-ca/verify-full:
+# refresh the bundle first (docs/deploy.md, "The RDS CA bundle and its pins").
+check "rds_ca_bundle_covers_region" {
+  assert {
+    condition     = !contains(["verify-ca", "verify-full"], var.db_ssl_mode) || strcontains(file("${path.module}/../docker/rds-ca-fingerprints.txt"), " Amazon RDS ${var.region} Root CA ")
+    error_message = "The vendored RDS CA bundle (docker/rds-ca-fingerprints.txt) has no root CA for ${var.region}: the functions' verify-full TLS would fail. Refresh the bundle (docs/deploy.md, \"The RDS CA bundle and its pins\") before deploying there."
+  }
+}
+
 # Salt of the hashed customer id on spans (TELEMETRY_HASH_SALT). Generated once and kept in state, so a
 # customer's hash stays the same across deploys (traces stay comparable) without anyone choosing a value;
 # replace it (terraform apply -replace=random_id.telemetry_hash_salt) to unlink old hashes from new ones.
