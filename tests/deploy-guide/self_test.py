@@ -95,6 +95,8 @@ class DeployGuideCheckTest(unittest.TestCase):
 
 ```sh
 git push origin main
+terraform -chdir=infra init
+terraform -chdir=infra apply -target=module.delivery
 aws codepipeline start-pipeline-execution --name "orders-$ENVIRONMENT-deploy" --region "$AWS_REGION"
 terraform -chdir=infra output -json function_names
 docker buildx ls

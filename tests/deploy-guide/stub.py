@@ -97,6 +97,8 @@ def terraform(args: list[str], _stdin: str) -> str:
     command, done = rest[0] if rest else "", state()
     if command == "init":
         config = value_after(rest, "-backend-config")
+        if config is None and done.get("init"):
+            return ""  # re-init of an initialised directory keeps its backend settings
         if config is None:
             raise Refused("init without -backend-config: backend \"s3\" {} needs bucket, key and region")
         text = (Path(chdir) / config).read_text()
@@ -114,6 +116,8 @@ def terraform(args: list[str], _stdin: str) -> str:
         tags = [arg.split("=", 1)[1] for arg in rest if arg.startswith("image_tag=")]
         if "-target=module.registry" in rest:
             done["registry"] = True
+        elif any(arg.startswith("-target=") for arg in rest):
+            pass  # another targeted apply (a later section's own module): recorded, changes no output
         elif not tags or tags[-1] in ("", "none"):
             raise Refused(f"a full apply needs a pushed image_tag, got {tags}")
         else:
