@@ -268,7 +268,7 @@ resource "aws_cloudwatch_metric_alarm" "function_throttles" {
   for_each = var.function_names
 
   alarm_name          = "${each.value}-throttles"
-  alarm_description   = "${each.key} was throttled: its reserved concurrency was full. Runbook: ${var.runbook_url}#throttles"
+  alarm_description   = "${each.key} was throttled: its reserved concurrency (without reservations, the account's) was full. Runbook: ${var.runbook_url}#throttles"
   namespace           = "AWS/Lambda"
   metric_name         = "Throttles"
   dimensions          = { FunctionName = each.value }
