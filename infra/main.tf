@@ -96,11 +96,11 @@ locals {
     "migrate-db" = { memory_size = 256, timeout = 300, reserved_concurrent_executions = 1 }
   }
 
+  # Small-account mode (enable_reserved_concurrency = false): no reservation at all, -1 = unreserved.
   function_settings = {
     for name, defaults in local.function_defaults : name => {
-      memory_size = try(coalesce(var.function_overrides[name].memory_size), defaults.memory_size)
-      timeout     = try(coalesce(var.function_overrides[name].timeout), defaults.timeout)
-      # Small-account mode (enable_reserved_concurrency = false): no reservation at all, -1 = unreserved.
+      memory_size                    = try(coalesce(var.function_overrides[name].memory_size), defaults.memory_size)
+      timeout                        = try(coalesce(var.function_overrides[name].timeout), defaults.timeout)
       reserved_concurrent_executions = var.enable_reserved_concurrency ? try(coalesce(var.function_overrides[name].reserved_concurrent_executions), defaults.reserved_concurrent_executions) : -1
     }
   }
