@@ -60,23 +60,12 @@ pub fn static_checks(root: &Path) -> Result<()> {
     );
     check(
         "terraform test (capacity: concurrency bounds and connection budget, provider-free module)",
-        proc::run(
-            Command::new("terraform")
-                .args([
-                    "-chdir=infra/modules/capacity",
-                    "init",
-                    "-input=false",
-                    "-backend=false",
-                ])
-                .current_dir(root),
-        )
-        .and_then(|()| {
-            proc::run(
-                Command::new("terraform")
-                    .args(["-chdir=infra/modules/capacity", "test"])
-                    .current_dir(root),
-            )
-        }),
+        terraform_test(root, "infra/modules/capacity"),
+    );
+    check(
+        "terraform test (validations of infra/variables.tf and the auth module's, provider-free)",
+        terraform_test(root, "tests/terraform-variables")
+            .and_then(|()| terraform_test(root, "tests/terraform-variables/auth")),
     );
     check(
         "contract self-test",
@@ -133,11 +122,26 @@ pub fn static_checks(root: &Path) -> Result<()> {
         ),
     );
     if failures.is_empty() {
-        eprintln!("static-checks: {} passed, 0 failed", 11);
+        eprintln!("static-checks: {} passed, 0 failed", 12);
         Ok(())
     } else {
         bail!("static checks failed: {}", failures.join(", "))
     }
+}
+
+/// `terraform init` (no backend) and `terraform test` in a provider-free directory.
+fn terraform_test(root: &Path, dir: &str) -> Result<()> {
+    let chdir = format!("-chdir={dir}");
+    proc::run(
+        Command::new("terraform")
+            .args([chdir.as_str(), "init", "-input=false", "-backend=false"])
+            .current_dir(root),
+    )?;
+    proc::run(
+        Command::new("terraform")
+            .args([chdir.as_str(), "test"])
+            .current_dir(root),
+    )
 }
 
 fn containers(root: &Path, venv: &Path) -> Result<()> {
