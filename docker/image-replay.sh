@@ -28,10 +28,9 @@
 # cargo-chef comes from crates.io at the Dockerfile's CARGO_CHEF_VERSION,
 # installed into SCRATCH_DIR/cargo-home/bin. What it does not replay: the
 # base images (the host's rustc, C toolchain and glibc stand in for
-# rust:RUST_VERSION-bookworm; a different rustc is reported) and the rds-ca
-# stage's download (its pins are only checked for shape here:
-# docker/rds-ca-verify.sh --check-pins; run that script on a downloaded
-# bundle to check it as the build does).
+# rust:RUST_VERSION-bookworm; a different rustc is reported). The rds-ca
+# stage is replayed: the vendored docker/rds-ca-global-bundle.pem is checked
+# by docker/rds-ca-verify.sh against the pins, as the build does.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,10 +55,11 @@ case "$(rustc --version)" in
 "rustc $rust_version "*) ;;
 *) echo "warning: the host rustc is not the Dockerfile's RUST_VERSION $rust_version" >&2 ;;
 esac
-if bash "$here/rds-ca-verify.sh" --check-pins "$root/docker/rds-ca-fingerprints.txt" "$root/docker/Dockerfile"; then
-    echo "rds-ca: pinned sha256 $rds_sha (download not replayed: no network here)"
+if bash "$here/rds-ca-verify.sh" --check-pins "$root/docker/rds-ca-fingerprints.txt" "$root/docker/Dockerfile" &&
+    bash "$here/rds-ca-verify.sh" "$root/docker/rds-ca-global-bundle.pem" "$root/docker/rds-ca-fingerprints.txt" "$rds_sha"; then
+    echo "rds-ca: the vendored bundle passes its pins (sha256 $rds_sha)"
 else
-    echo "warning: rds-ca: the RDS CA pins are not usable ($rds_sha); the image build fails there" >&2
+    echo "warning: rds-ca: the vendored bundle or its pins fail ($rds_sha); the image build fails there" >&2
 fi
 
 mkdir -p "$scratch"

@@ -96,42 +96,24 @@ locals {
     "migrate-db" = { memory_size = 256, timeout = 300, reserved_concurrent_executions = 1 }
   }
 
+  # Small-account mode (enable_reserved_concurrency = false): no reservation at all, -1 = unreserved.
   function_settings = {
     for name, defaults in local.function_defaults : name => {
       memory_size                    = try(coalesce(var.function_overrides[name].memory_size), defaults.memory_size)
       timeout                        = try(coalesce(var.function_overrides[name].timeout), defaults.timeout)
-      reserved_concurrent_executions = try(coalesce(var.function_overrides[name].reserved_concurrent_executions), defaults.reserved_concurrent_executions)
+      reserved_concurrent_executions = var.enable_reserved_concurrency ? try(coalesce(var.function_overrides[name].reserved_concurrent_executions), defaults.reserved_concurrent_executions) : -1
     }
   }
 
-  # --- Connection budget (docs/deploy.md#connection-budget) ---
-  # Without RDS Proxy every execution environment keeps its own pool, so the live connections are at most the
-  # sum of reserved concurrency x DB_MAX_CONNECTIONS (an unreserved function counts as unbounded). After a
-  # deploy, or when Lambda replaces environments, the superseded ones are frozen with their sockets open until
-  # PostgreSQL's idle_session_timeout closes them: for that long two generations can hold connections at once.
-  connection_generations = 2
-  live_db_connections = var.db_max_connections * sum([
-    for settings in values(local.function_settings) :
-    settings.reserved_concurrent_executions < 0 ? 10000 : settings.reserved_concurrent_executions
-  ])
-  worst_case_db_connections = local.connection_generations * local.live_db_connections + var.db_connection_margin
-  db_budget_ok              = var.create_db_proxy || local.worst_case_db_connections <= var.db_instance_max_connections
-
-  # --- API throttle vs reserved concurrency (docs/deploy.md#throttling) ---
-  # The stage throttle applies to each method. A method needs as many concurrent executions as its burst
-  # (that many requests may arrive at once) and as its rate x expected duration (Little's law); a function
-  # serving several routes needs the sum. Counting per method is the conservative reading.
-  api_method_concurrency = max(var.api_throttling_burst_limit, ceil(var.api_throttling_rate_limit * var.api_expected_duration_ms / 1000))
-  api_required_concurrency = {
-    # Operations without a known function are refused by the openapi module's own preconditions.
-    for name in distinct([for operation in values(module.openapi.operations) : operation.operation_id if contains(keys(local.function_settings), coalesce(operation.operation_id, "-"))]) :
-    name => local.api_method_concurrency * length([for operation in values(module.openapi.operations) : operation if operation.operation_id == name])
-  }
-  api_capacity_shortfalls = [
-    for name, required in local.api_required_concurrency :
-    "${name} needs ${required} (reserved ${local.function_settings[name].reserved_concurrent_executions})"
-    if local.function_settings[name].reserved_concurrent_executions >= 0 && local.function_settings[name].reserved_concurrent_executions < required
-  ]
+  # Sizing (docs/deploy.md#throttling, #connection-budget; docs/capacity.md): module.capacity works out each
+  # function's concurrency bound (its reservation, or without one what its invoker allows), what the API
+  # throttle needs, and the worst-case database connections; the checks below and output capacity use them.
+  api_required_concurrency  = module.capacity.api_required_concurrency
+  api_capacity_shortfalls   = module.capacity.api_capacity_shortfalls
+  concurrency_bound         = module.capacity.concurrency_bound
+  connection_generations    = module.capacity.connection_generations
+  worst_case_db_connections = module.capacity.worst_case_db_connections
+  db_budget_ok              = module.capacity.db_budget_ok
 
   # A tag, or a digest ("sha256:...") for a pinned deploy.
   image_refs = { for name in keys(local.function_defaults) : name => lookup(var.image_tag_overrides, name, var.image_tag) }
@@ -143,7 +125,7 @@ locals {
 check "database_connection_budget" {
   assert {
     condition     = local.db_budget_ok
-    error_message = "Up to ${local.worst_case_db_connections} database connections (${local.connection_generations} generations x reserved concurrency x db_max_connections + db_connection_margin ${var.db_connection_margin}) exceed db_instance_max_connections (${var.db_instance_max_connections}): lower them, pick a larger db_instance_class and raise db_instance_max_connections, or set create_db_proxy."
+    error_message = "Up to ${local.worst_case_db_connections} database connections (${local.connection_generations} generations x concurrency (reserved, or bounded by the event sources and API throttles) x db_max_connections + db_connection_margin ${var.db_connection_margin}) exceed db_instance_max_connections (${var.db_instance_max_connections}): lower them, pick a larger db_instance_class and raise db_instance_max_connections, or set create_db_proxy."
   }
 }
 
@@ -152,6 +134,42 @@ check "api_throttle_within_reserved_concurrency" {
     condition     = length(local.api_capacity_shortfalls) == 0
     error_message = "The API throttle (${var.api_throttling_rate_limit} r/s, burst ${var.api_throttling_burst_limit} per method, ${var.api_expected_duration_ms} ms each) needs more concurrency than is reserved: ${join("; ", local.api_capacity_shortfalls)}. Callers would get 5xx from Lambda throttling instead of API Gateway's 429."
   }
+}
+
+# The image trusts the vendored RDS CA bundle (docker/rds-ca-global-bundle.pem, its certificates listed in
+# docker/rds-ca-fingerprints.txt). A region whose root CA is not in it cannot pass verify-ca/verify-full:
+# refresh the bundle first (docs/deploy.md, "The RDS CA bundle and its pins").
+check "rds_ca_bundle_covers_region" {
+  assert {
+    condition     = !contains(["verify-ca", "verify-full"], var.db_ssl_mode) || strcontains(file("${path.module}/../docker/rds-ca-fingerprints.txt"), " Amazon RDS ${var.region} Root CA ")
+    error_message = "The vendored RDS CA bundle (docker/rds-ca-fingerprints.txt) has no root CA for ${var.region}: the functions' verify-full TLS would fail. Refresh the bundle (docs/deploy.md, \"The RDS CA bundle and its pins\") before deploying there."
+  }
+}
+
+# Pure arithmetic, tested offline (infra/modules/capacity/tests). API routes per function come from the
+# rendered document: operations without a known function are refused by the openapi module itself.
+module "capacity" {
+  source = "./modules/capacity"
+
+  settings = { for name, settings in local.function_settings : name => {
+    reserved_concurrent_executions = settings.reserved_concurrent_executions
+    timeout                        = settings.timeout
+  } }
+  api_routes = {
+    for name in distinct([for operation in values(module.openapi.operations) : operation.operation_id if contains(keys(local.function_settings), coalesce(operation.operation_id, "-"))]) :
+    name => length([for operation in values(module.openapi.operations) : operation if operation.operation_id == name])
+  }
+  queue_consumers             = values(local.queue_consumers)
+  scheduled                   = [for name, function in local.functions : name if function.schedule_expression != null]
+  applied_once                = ["migrate-db"]
+  sqs_maximum_concurrency     = var.sqs_maximum_concurrency
+  api_throttling_rate_limit   = var.api_throttling_rate_limit
+  api_throttling_burst_limit  = var.api_throttling_burst_limit
+  api_expected_duration_ms    = var.api_expected_duration_ms
+  db_max_connections          = var.db_max_connections
+  db_connection_margin        = var.db_connection_margin
+  db_instance_max_connections = var.db_instance_max_connections
+  create_db_proxy             = var.create_db_proxy
 }
 
 # Salt of the hashed customer id on spans (TELEMETRY_HASH_SALT). Generated once and kept in state, so a
@@ -168,12 +186,25 @@ module "kms" {
   description = "Encrypts queues, logs, images, the database and its secret for ${local.prefix}"
 }
 
+# The region's zones that need no opt-in (no Local or Wavelength Zones: RDS and the interface endpoints are not
+# offered there). The network takes the first availability_zone_count of them, by name, unless
+# availability_zones names them; infra/preflight.tf checks the count before anything is created.
+data "aws_availability_zones" "available" {
+  #checkov:skip=CKV_AWS_394:Read to choose zones, not to spread over all of them: the network takes the first availability_zone_count names in sorted order (AWS names new zones with later letters) and pins those by name in its own data source; availability_zones pins them explicitly
+  state = "available"
+
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
+}
+
 module "network" {
   source = "./modules/network"
 
   name               = local.prefix
   cidr_block         = var.vpc_cidr_block
-  availability_zones = length(var.availability_zones) > 0 ? var.availability_zones : ["${var.region}a", "${var.region}b"]
+  availability_zones = length(var.availability_zones) > 0 ? var.availability_zones : slice(sort(data.aws_availability_zones.available.names), 0, min(var.availability_zone_count, length(data.aws_availability_zones.available.names)))
   database_port      = var.db_port
   enable_flow_logs   = var.enable_vpc_flow_logs
   log_retention_days = var.log_retention_days
@@ -204,6 +235,7 @@ module "database" {
   create_proxy                       = var.create_db_proxy
   log_retention_days                 = var.log_retention_days
   function_roles                     = local.db_roles
+  secret_recovery_window_days        = var.secret_recovery_window_days
 }
 
 module "queues" {
@@ -227,11 +259,11 @@ module "queues" {
 module "registry" {
   source = "./modules/registry"
 
-  name_prefix         = local.prefix
-  repositories        = keys(local.function_defaults)
-  kms_key_arn         = module.kms.key_arn
-  max_image_count     = var.ecr_max_image_count
-  enable_force_delete = var.enable_ecr_force_delete
+  name_prefix                = local.prefix
+  repositories               = keys(local.function_defaults)
+  kms_key_arn                = module.kms.key_arn
+  untagged_image_expiry_days = var.ecr_untagged_image_expiry_days
+  enable_force_delete        = var.enable_ecr_force_delete
 }
 
 module "functions" {
@@ -274,6 +306,11 @@ module "functions" {
   sqs_batch_size                      = var.sqs_batch_size
   sqs_maximum_batching_window_seconds = var.sqs_maximum_batching_window_seconds
   sqs_maximum_concurrency             = var.sqs_maximum_concurrency
+
+  # First apply: the functions after Transaction Search (their first spans are accepted), the consumers and the
+  # relay's schedule after migrate-db has run (nothing fails for want of a table or a role).
+  create_after = module.observability.transaction_search_ids
+  start_after  = aws_lambda_invocation.migrate_db[*].id
 }
 
 # Applies pending migrations during terraform apply, each time the migrate-db image changes (a new tag or
@@ -302,7 +339,9 @@ module "auth" {
   name                          = local.prefix
   enable_deletion_protection    = var.enable_user_pool_deletion_protection
   mfa_configuration             = var.mfa_configuration
-  enable_self_sign_up           = var.enable_self_sign_up
+  enable_self_sign_up           = coalesce(var.enable_self_sign_up, var.ses_email_source_arn != "")
+  ses_email_source_arn          = var.ses_email_source_arn
+  ses_from_email_address        = var.ses_from_email_address
   enable_refresh_token_rotation = var.enable_refresh_token_rotation
 }
 

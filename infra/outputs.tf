@@ -71,10 +71,11 @@ output "region" {
 # The sizing arithmetic of docs/deploy.md, and the plan stops when it does not hold (the check blocks in
 # main.tf report the same conditions on every plan and health check).
 output "capacity" {
-  description = "Concurrency each API function needs for the stage throttle vs what is reserved, and the worst-case database connections vs max_connections."
+  description = "Concurrency each API function needs for the stage throttle vs what is reserved, each function's concurrency bound (reserved, or set by its invoker), and the worst-case database connections vs max_connections."
   value = {
     api_required_concurrency  = local.api_required_concurrency
     reserved_concurrency      = { for name, settings in local.function_settings : name => settings.reserved_concurrent_executions }
+    concurrency_bound         = local.concurrency_bound
     worst_case_db_connections = var.create_db_proxy ? null : local.worst_case_db_connections
     db_max_connections        = var.db_instance_max_connections
   }
@@ -98,6 +99,11 @@ output "private_subnet_ids" {
 output "function_security_group_id" {
   description = "Security group of the functions: it may reach the database and the VPC endpoints."
   value       = module.network.function_security_group_id
+}
+
+output "db_final_snapshot_identifier" {
+  description = "The snapshot RDS keeps when the stack is destroyed (unique per instance)."
+  value       = module.database.final_snapshot_identifier
 }
 
 output "db_instance_address" {

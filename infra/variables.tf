@@ -53,13 +53,19 @@ variable "function_overrides" {
     timeout                        = optional(number)
     reserved_concurrent_executions = optional(number)
   }))
-  description = "Per-function sizing overrides by function name (reserved_concurrent_executions = -1 for unreserved). Defaults are in local.function_defaults."
+  description = "Per-function sizing overrides by function name (reserved_concurrent_executions = -1 for unreserved; ignored when enable_reserved_concurrency is false). Defaults are in local.function_defaults."
   default     = {}
 
   validation {
     condition     = alltrue([for name in keys(var.function_overrides) : contains(["create-order", "get-orders", "cancel-order", "process-order", "update-stock", "outbox-relay", "migrate-db"], name)])
     error_message = "function_overrides keys must be function names."
   }
+}
+
+variable "enable_reserved_concurrency" {
+  type        = bool
+  description = "Reserve concurrency for every function (local.function_defaults: 38 in all, so the account needs a concurrency limit of at least 138). false, for small accounts (new accounts start at 10): no reservation; the event sources' maximum_concurrency and the API throttles bound the database connections instead (docs/capacity.md, \"Without reservations\")."
+  default     = true
 }
 
 variable "enable_migrations_on_apply" {
@@ -280,6 +286,17 @@ variable "enable_db_iam_authentication" {
   default     = true
 }
 
+variable "secret_recovery_window_days" {
+  type        = number
+  description = "Days a deleted secret of the stack stays recoverable, its name reserved: 0 for throwaway environments (a destroy and re-create reuses the names at once), 7-30 otherwise."
+  default     = 30
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or between 7 and 30."
+  }
+}
+
 variable "create_db_proxy" {
   type        = bool
   description = "Put RDS Proxy between the functions and the database (DB_HOST becomes the proxy)."
@@ -296,8 +313,19 @@ variable "vpc_cidr_block" {
 
 variable "availability_zones" {
   type        = list(string)
-  description = "Zone names for the private subnets (at least 2); empty means <region>a and <region>b."
+  description = "Zone names for the private subnets (at least 2); empty means the first availability_zone_count zones of the region that are available and need no opt-in, by name."
   default     = []
+}
+
+variable "availability_zone_count" {
+  type        = number
+  description = "How many zones the private subnets span when availability_zones is empty (RDS needs 2; Multi-AZ uses 2)."
+  default     = 2
+
+  validation {
+    condition     = var.availability_zone_count >= 2
+    error_message = "availability_zone_count must be at least 2: RDS needs subnets in two zones."
+  }
 }
 
 variable "enable_vpc_flow_logs" {
@@ -363,8 +391,25 @@ variable "mfa_configuration" {
 
 variable "enable_self_sign_up" {
   type        = bool
-  description = "Let customers sign themselves up."
-  default     = true
+  description = "Let customers sign themselves up. Unset (null): on exactly when SES is set (ses_email_source_arn), since every sign-up sends a verification mail; true without SES is refused."
+  default     = null
+
+  validation {
+    condition     = var.enable_self_sign_up != true || var.ses_email_source_arn != ""
+    error_message = "enable_self_sign_up = true needs ses_email_source_arn and ses_from_email_address: Cognito's built-in sender allows too few mails a day for sign-up (docs/deploy.md#cognito-email)."
+  }
+}
+
+variable "ses_email_source_arn" {
+  type        = string
+  description = "ARN of a verified SES identity Cognito sends verification and recovery mail through (email_sending_account DEVELOPER), e.g. arn:aws:ses:<region>:<account>:identity/example.com. Empty: Cognito's built-in sender, and self sign-up stays off."
+  default     = ""
+}
+
+variable "ses_from_email_address" {
+  type        = string
+  description = "From address of Cognito's mail through SES, e.g. \"Orders <no-reply@example.com>\" (an address of the SES identity). Set together with ses_email_source_arn."
+  default     = ""
 }
 
 variable "enable_refresh_token_rotation" {
@@ -468,10 +513,15 @@ variable "alarm_email" {
 
 # --- Registry -------------------------------------------------------------------------------------
 
-variable "ecr_max_image_count" {
+variable "ecr_untagged_image_expiry_days" {
   type        = number
-  description = "Images kept per ECR repository."
-  default     = 30
+  description = "Days after which untagged images expire. Tagged images never expire: any of them may be what a function runs (docs/deploy.md, \"Old images\")."
+  default     = 7
+
+  validation {
+    condition     = var.ecr_untagged_image_expiry_days >= 1
+    error_message = "ecr_untagged_image_expiry_days must be at least 1."
+  }
 }
 
 variable "enable_ecr_force_delete" {

@@ -19,7 +19,14 @@ What it proves, from the sources only (no terraform init, no AWS):
                trigger names, and an HTTP function serves at least one operation (and only HTTP ones do);
   5. alarms    one alarm for each way an order can stall (PLAN.md: the relay gauges and counters, DLQ depth,
                queue age, throttles of every function, database connections, API 5XX), each notifying
-               someone and naming a runbook section that exists in docs/operations.md.
+               someone and naming a runbook section that exists in docs/operations.md; and every alarm
+               treats missing data as notBreaching, or as MISSING_DATA_EXCEPTIONS says with a reason, so
+               no alarm is in ALARM after a clean first deploy;
+  6. order     the functions module creates every function after var.create_after and every event source
+               mapping and schedule target after var.start_after, and the root feeds them the Transaction
+               Search destination and the migrate-db invocation; ECR lifecycle rules expire untagged images
+               only; API Gateway's execution-log group is created here, with retention and KMS, before the
+               method settings.
 Plus: Terraform sets no variable the code never reads (typos), no DATABASE_URL, no Lambda-reserved name, no
 value from an undeclared variable; every Terraform variable has a type and a description; every Lambda
 crate under services/ (a binary depending on lambda_runtime or lambda_http) is deployed; no code reads a
@@ -768,6 +775,11 @@ REQUIRED_ALARMS = [
     ("api-5xx", "5XXError", "api-5xx", ""),
 ]
 EMF_NAMESPACE = "OrderBackend"
+# Alarm ("<module address>.<resource name>") => (treat_missing_data, why), for an alarm that does not treat
+# missing data as notBreaching. Empty: every alarm does. "breaching" pages on every clean first deploy (an
+# alarm evaluates the periods before its metric's first datapoint too) and "missing"/"ignore" leave a dead
+# metric silent; an entry here has to say why that is right.
+MISSING_DATA_EXCEPTIONS: dict[str, tuple[str, str]] = {}
 
 
 def runbook_anchors(root: Path) -> set[str]:
@@ -846,6 +858,72 @@ def check_alarms(root: Path, tf: TerraformFacts, report: Report) -> None:
             problems.append("treat_missing_data is not decided")
         report.check(not problems, f"alarms.{check}", f"{label}: " + ("; ".join(problems) if problems
                      else f"{metric}, notifies {actions}, runbook #{anchor}"))
+    check_missing_data(alarms, report)
+
+
+def check_missing_data(alarms: list, report: Report) -> None:
+    """Every alarm, not only the stall alarms, decides treat_missing_data with a literal: notBreaching, or the
+    value MISSING_DATA_EXCEPTIONS gives it with a reason. So a clean first deploy, whose metrics do not exist
+    yet, leaves every alarm OK."""
+    report.check(bool(alarms), "alarms.missing-data", f"{len(alarms)} aws_cloudwatch_metric_alarm resources")
+    for where, name, _module, body in alarms:
+        key = f"{where}.{name}"
+        expected, why = MISSING_DATA_EXCEPTIONS.get(key, ("notBreaching", "no data until the metric's first datapoint"))
+        value = body.get("treat_missing_data")
+        label = f"alarms.missing-data.{key}"
+        if value is None:
+            report.fail(label, f"treat_missing_data is not decided (expected {expected!r}: {why})")
+        elif expr(value) != value or value != expected:
+            report.fail(label, f"treat_missing_data = {expr(value)!r}, expected {expected!r} ({why}); "
+                        "a deliberate other value goes into MISSING_DATA_EXCEPTIONS with its reason")
+        else:
+            report.check(True, label, f"treat_missing_data = {value!r} ({why})")
+
+
+# ------------------------------------------------------------------------ first apply and leftovers
+
+
+def _depends_on(body: dict) -> list[str]:
+    return [expr(item) for item in body.get("depends_on", [])]
+
+
+def _resources(tf: TerraformFacts, rtype: str) -> list[tuple[str, str, dict]]:
+    return [(where, name, body) for where, module in _all_modules(tf.root).items()
+            for (kind, name), body in module.resources.items() if kind == rtype]
+
+
+def check_first_apply(tf: TerraformFacts, report: Report) -> None:
+    """Issue 19: the functions after Transaction Search, the triggers after migrate-db, no image Terraform may
+    reference expires, API Gateway's execution logs go to a group of ours."""
+    functions_module = tf.root.module_with_argument("functions", "local.functions")
+    wiring = tf.root.modules[functions_module]
+    orders = [
+        ("aws_lambda_function", "create_after", "module.observability.transaction_search_ids", "Transaction Search"),
+        ("aws_lambda_event_source_mapping", "start_after", "aws_lambda_invocation.migrate_db", "the migrate-db run"),
+        ("aws_cloudwatch_event_target", "start_after", "aws_lambda_invocation.migrate_db", "the migrate-db run"),
+    ]
+    for rtype, variable, source, what in orders:
+        resources = [(f"module.{functions_module}", name, body) for (kind, name), body in tf.functions_module.resources.items()
+                     if kind == rtype]
+        missing = [f"{where}.{rtype}.{name}" for where, name, body in resources if f"var.{variable}" not in _depends_on(body)]
+        passed = expr(wiring.get(variable, ""))
+        ok = bool(resources) and not missing and source in passed
+        report.check(ok, f"order.{rtype}", f"created after {what} (depends_on var.{variable} = {passed})" if ok else
+                     f"not ordered after {what}: " + (f"{missing} lack depends_on var.{variable}" if missing or not resources
+                                                       else f"module.{functions_module}.{variable} is {passed!r}, not {source}"))
+    for where, name, body in _resources(tf, "aws_ecr_lifecycle_policy"):
+        statuses = re.findall(r'tagStatus\s*=\s*"(\w+)"', str(body.get("policy", "")))
+        ok = bool(statuses) and set(statuses) == {"untagged"}
+        report.check(ok, f"ecr.{where}.{name}", "expires untagged images only" if ok else
+                     f"a rule selects tagStatus {statuses}: it can expire an image a function runs")
+    groups = [(where, name, body) for where, name, body in _resources(tf, "aws_cloudwatch_log_group")
+              if str(body.get("name", "")).startswith("API-Gateway-Execution-Logs_")]
+    settings = _resources(tf, "aws_api_gateway_method_settings")
+    ok = bool(groups) and all("retention_in_days" in body and "kms_key_id" in body for _, _, body in groups) and all(
+        any(f"aws_cloudwatch_log_group.{name}" in _depends_on(body) for _, name, _ in groups) for _, _, body in settings)
+    report.check(ok, "logs.api-execution", "API-Gateway-Execution-Logs_<api>/<stage> is ours, with retention and KMS, "
+                 "before the method settings" if ok else "no API-Gateway-Execution-Logs_ group with retention and KMS that "
+                 "the method settings depend on: API Gateway would create it without either")
 
 
 # ----------------------------------------------------------------------------------------- variables
@@ -879,6 +957,7 @@ def run(root: Path) -> Report:
     check_api(root, tf, report)
     check_topology(root, tf, report)
     check_alarms(root, tf, report)
+    check_first_apply(tf, report)
     check_variables(tf, report)
     return report
 

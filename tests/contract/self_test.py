@@ -287,6 +287,72 @@ class ContractCheckTest(unittest.TestCase):
                   r"\1", regex=True)
         self.assert_fails(self.run_check(), "alarms.StalledOrders", "treat_missing_data")
 
+    def test_alarm_that_treats_missing_data_as_breaching_fails(self) -> None:
+        self.edit("infra/modules/observability/main.tf",
+                  r'(resource "aws_cloudwatch_metric_alarm" "outbox_backlog" \{.*?treat_missing_data\s*=\s*)"notBreaching"',
+                  r'\1"breaching"', regex=True)
+        self.assert_fails(self.run_check(), "alarms.missing-data.module.observability.outbox_backlog", "'breaching', expected 'notBreaching'")
+
+    def test_any_alarm_without_a_missing_data_decision_fails(self) -> None:
+        path = self.root / "infra" / "modules" / "api" / "main.tf"
+        path.write_text(path.read_text(encoding="utf-8") + """
+resource "aws_cloudwatch_metric_alarm" "latency" {
+  alarm_name          = "latency"
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "Latency"
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 1000
+  comparison_operator = "GreaterThanThreshold"
+}
+""", encoding="utf-8")
+        self.assert_fails(self.run_check(), "alarms.missing-data.module.api.latency", "not decided")
+
+    def test_missing_data_from_an_expression_fails(self) -> None:
+        self.edit("infra/modules/queues/main.tf",
+                  r'(resource "aws_cloudwatch_metric_alarm" "oldest_message_age" \{.*?treat_missing_data\s*=\s*)"notBreaching"',
+                  r"\1var.missing_data", regex=True)
+        self.assert_fails(self.run_check(), "alarms.missing-data.module.queues.oldest_message_age", "'var.missing_data'")
+
+    def test_breaching_listed_with_a_reason_passes(self) -> None:
+        self.edit("infra/modules/observability/main.tf",
+                  r'(resource "aws_cloudwatch_metric_alarm" "outbox_backlog" \{.*?treat_missing_data\s*=\s*)"notBreaching"',
+                  r'\1"breaching"', regex=True)
+        key = "module.observability.outbox_backlog"
+        check_contract.MISSING_DATA_EXCEPTIONS[key] = ("breaching", "planted by the self-test")
+        try:
+            report = self.run_check()
+        finally:
+            del check_contract.MISSING_DATA_EXCEPTIONS[key]
+        self.assertEqual(report.failed, 0, "\n".join(report.lines))
+
+    # -- first apply and leftovers ---------------------------------------------------------------------
+
+    def test_functions_not_ordered_after_transaction_search_fail(self) -> None:
+        self.edit("infra/modules/functions/main.tf", "    aws_iam_role_policy_attachment.vpc_access,\n    var.create_after,\n",
+                  "    aws_iam_role_policy_attachment.vpc_access,\n")
+        self.assert_fails(self.run_check(), "order.aws_lambda_function", "lack depends_on var.create_after")
+
+    def test_event_sources_not_ordered_after_migrate_db_fail(self) -> None:
+        self.edit("infra/modules/functions/main.tf", "depends_on = [aws_iam_role_policy.function, var.start_after]",
+                  "depends_on = [aws_iam_role_policy.function]")
+        self.assert_fails(self.run_check(), "order.aws_lambda_event_source_mapping", "lack depends_on var.start_after")
+
+    def test_start_after_not_fed_by_the_migrate_db_run_fails(self) -> None:
+        self.edit("infra/main.tf", "start_after  = aws_lambda_invocation.migrate_db[*].id", "start_after  = []")
+        self.assert_fails(self.run_check(), "order.aws_cloudwatch_event_target", "not aws_lambda_invocation.migrate_db")
+
+    def test_ecr_rule_that_expires_tagged_images_fails(self) -> None:
+        self.edit("infra/modules/registry/main.tf", 'tagStatus   = "untagged"', 'tagStatus   = "any"')
+        self.assert_fails(self.run_check(), "ecr.module.registry.retention", "tagStatus ['any']")
+
+    def test_api_execution_logs_left_to_api_gateway_fail(self) -> None:
+        self.edit("infra/modules/api/main.tf", r'resource "aws_cloudwatch_log_group" "execution" \{.*?\n\}\n', "", regex=True)
+        self.edit("infra/modules/api/main.tf", ", aws_cloudwatch_log_group.execution]", "]")
+        self.edit("infra/modules/api/main.tf", "\n  depends_on = [aws_cloudwatch_log_group.execution]\n", "\n")
+        self.assert_fails(self.run_check(), "logs.api-execution", "API Gateway would create it")
+
     # -- variables -----------------------------------------------------------------------------------
 
     def test_variable_without_a_description_fails(self) -> None:

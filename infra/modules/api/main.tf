@@ -35,6 +35,14 @@ resource "aws_cloudwatch_log_group" "access" {
   kms_key_id        = var.kms_key_arn
 }
 
+# Execution logs (logging_level): API Gateway writes them to this group by name and creates it itself, without
+# retention or encryption, unless it exists. Created first, so it is ours.
+resource "aws_cloudwatch_log_group" "execution" {
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
 resource "aws_api_gateway_stage" "current" {
   #checkov:skip=CKV_AWS_120:No response cache: responses are per customer (Cognito identity) and orders change on every write; a cache would risk serving stale or another caller's data
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; the only integrations are Lambda proxy invocations authorised by resource policy
@@ -69,7 +77,7 @@ resource "aws_api_gateway_stage" "current" {
     })
   }
 
-  depends_on = [aws_api_gateway_account.cloudwatch]
+  depends_on = [aws_api_gateway_account.cloudwatch, aws_cloudwatch_log_group.execution]
 }
 
 resource "aws_api_gateway_method_settings" "all" {
@@ -87,6 +95,8 @@ resource "aws_api_gateway_method_settings" "all" {
     caching_enabled        = false
     cache_data_encrypted   = true
   }
+
+  depends_on = [aws_cloudwatch_log_group.execution]
 }
 
 # --- Lambda permissions: one per operation, limited to its method and path on this stage ------------

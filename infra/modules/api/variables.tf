@@ -65,7 +65,7 @@ variable "throttling_rate_limit" {
 
 variable "log_retention_days" {
   type        = number
-  description = "Retention of the access-log and WAF log groups."
+  description = "Retention of the access-log, execution-log and WAF log groups."
   default     = 365
 }
 

@@ -1,4 +1,7 @@
 locals {
+  # Cognito's own sender has a low daily quota (AWS: for testing, not production); SES lifts it.
+  use_ses = var.ses_email_source_arn != ""
+
   # Refresh-token rotation and REFRESH_TOKEN_AUTH exclude each other: with rotation on, clients refresh
   # with GetTokensFromRefreshToken, which needs no explicit auth flow.
   auth_flows = var.enable_refresh_token_rotation ? ["ALLOW_USER_SRP_AUTH"] : ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
@@ -41,6 +44,17 @@ resource "aws_cognito_user_pool" "this" {
 
   admin_create_user_config {
     allow_admin_create_user_only = !var.enable_self_sign_up
+  }
+
+  # Verification and recovery mail through the account's SES identity (DEVELOPER), when one is given.
+  dynamic "email_configuration" {
+    for_each = local.use_ses ? [1] : []
+
+    content {
+      email_sending_account = "DEVELOPER"
+      source_arn            = var.ses_email_source_arn
+      from_email_address    = var.ses_from_email_address
+    }
   }
 
   schema {

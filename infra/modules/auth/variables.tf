@@ -33,8 +33,35 @@ variable "password_minimum_length" {
 
 variable "enable_self_sign_up" {
   type        = bool
-  description = "Let customers sign themselves up (otherwise only administrators create users)."
-  default     = true
+  description = "Let customers sign themselves up (otherwise only administrators create users). Needs SES (ses_email_source_arn): every sign-up sends a verification mail."
+  default     = false
+
+  validation {
+    condition     = !var.enable_self_sign_up || var.ses_email_source_arn != ""
+    error_message = "Self sign-up needs ses_email_source_arn: Cognito's built-in sender's daily quota is too low for sign-up mail."
+  }
+}
+
+variable "ses_email_source_arn" {
+  type        = string
+  description = "ARN of a verified SES identity (arn:aws:ses:<region>:<account>:identity/<domain or address>) Cognito sends its mail through (email_sending_account DEVELOPER). Empty: Cognito's built-in sender."
+  default     = ""
+
+  validation {
+    condition     = var.ses_email_source_arn == "" || can(regex("^arn:aws[a-z-]*:ses:[a-z0-9-]+:[0-9]{12}:identity/.+$", var.ses_email_source_arn))
+    error_message = "ses_email_source_arn must be empty or an SES identity ARN (arn:aws:ses:<region>:<account>:identity/<domain or address>)."
+  }
+}
+
+variable "ses_from_email_address" {
+  type        = string
+  description = "From address of Cognito's mail through SES, e.g. \"Orders <no-reply@example.com>\"; it must belong to the SES identity. Required with ses_email_source_arn."
+  default     = ""
+
+  validation {
+    condition     = (var.ses_from_email_address == "") == (var.ses_email_source_arn == "")
+    error_message = "Set ses_from_email_address and ses_email_source_arn together, or neither."
+  }
 }
 
 variable "enable_refresh_token_rotation" {

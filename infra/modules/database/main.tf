@@ -27,6 +27,8 @@ resource "aws_secretsmanager_secret" "function_role" {
   name        = "${var.name}/db/${each.key}"
   description = "PostgreSQL login of ${each.key}: role ${each.value} (migrate-db sets its password from here)"
   kms_key_id  = var.kms_key_arn
+  # A deleted secret keeps its name for this many days: 0 lets a destroyed dev stack be re-created at once.
+  recovery_window_in_days = var.secret_recovery_window_days
 }
 
 resource "aws_secretsmanager_secret_version" "function_role" {
@@ -37,6 +39,12 @@ resource "aws_secretsmanager_secret_version" "function_role" {
     username = each.value
     password = random_password.function_role[each.key].result
   })
+}
+
+# Suffix of the final snapshot's identifier: new with every instance, so a destroy followed by a re-create
+# does not collide with the snapshot the first destroy left.
+resource "random_id" "final_snapshot" {
+  byte_length = 4
 }
 
 resource "aws_db_subnet_group" "private" {
@@ -159,7 +167,7 @@ resource "aws_db_instance" "this" {
   delete_automated_backups   = false
   deletion_protection        = var.enable_deletion_protection
   skip_final_snapshot        = false
-  final_snapshot_identifier  = "${var.name}-final"
+  final_snapshot_identifier  = "${var.name}-final-${random_id.final_snapshot.hex}"
   auto_minor_version_upgrade = true
   apply_immediately          = var.apply_immediately
 

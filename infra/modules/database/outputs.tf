@@ -47,3 +47,8 @@ output "max_connections" {
   description = "max_connections set on the instance (for the connection budget and its alarm)."
   value       = var.max_connections
 }
+
+output "final_snapshot_identifier" {
+  description = "Identifier of the snapshot RDS takes when the instance is destroyed."
+  value       = aws_db_instance.this.final_snapshot_identifier
+}

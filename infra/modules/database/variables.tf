@@ -170,3 +170,14 @@ variable "function_roles" {
   description = "Function name => the PostgreSQL role it logs in as (created by the migrations); each gets a Secrets Manager secret {username, password} with a generated password."
   default     = {}
 }
+
+variable "secret_recovery_window_days" {
+  type        = number
+  description = "Days a deleted secret stays recoverable, its name reserved (0 deletes at once, 7-30 otherwise)."
+  default     = 30
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or between 7 and 30."
+  }
+}

@@ -207,9 +207,12 @@ resource "aws_lambda_function" "this" {
     log_group  = aws_cloudwatch_log_group.function[each.key].name
   }
 
+  # create_after: the Transaction Search destination, without which the OTLP endpoint refuses the first spans
+  # (migrate-db's during the first apply included).
   depends_on = [
     aws_iam_role_policy.function,
     aws_iam_role_policy_attachment.vpc_access,
+    var.create_after,
   ]
 }
 
@@ -235,7 +238,9 @@ resource "aws_lambda_event_source_mapping" "sqs" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.function]
+  # start_after: the migrate-db run, so no message is consumed before the schema and the function roles exist
+  # (on a first apply the consumer would otherwise fail every batch into the DLQ).
+  depends_on = [aws_iam_role_policy.function, var.start_after]
 }
 
 # --- Schedules (outbox relay) -------------------------------------------------------------------------
@@ -258,6 +263,9 @@ resource "aws_cloudwatch_event_target" "schedule" {
     maximum_event_age_in_seconds = 60
     maximum_retry_attempts       = 0
   }
+
+  # The first tick only after the migrate-db run (start_after), like the event source mappings.
+  depends_on = [var.start_after]
 }
 
 resource "aws_lambda_permission" "schedule" {

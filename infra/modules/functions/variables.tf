@@ -226,3 +226,15 @@ variable "sqs_maximum_concurrency" {
     error_message = "sqs_maximum_concurrency must be between 2 and 1000."
   }
 }
+
+variable "create_after" {
+  type        = list(string)
+  description = "Ids of resources every function is created after (depends_on): the Transaction Search trace segment destination, so the OTLP endpoint accepts the functions' first spans. Empty: no ordering."
+  default     = []
+}
+
+variable "start_after" {
+  type        = list(string)
+  description = "Ids of resources the event source mappings and the schedule targets are created after (depends_on): the migrate-db invocation, so nothing is consumed or relayed before the schema and the function roles exist. Empty: no ordering."
+  default     = []
+}

@@ -15,9 +15,10 @@ locals {
 
   # Interface endpoints replace a NAT gateway: these are the only AWS APIs the functions (and the
   # optional RDS Proxy) call from inside the VPC. xray also serves the OTLP traces endpoint
-  # (https://xray.<region>.amazonaws.com/v1/traces) the functions export their spans to; EMF metrics
-  # travel in the logs.
-  endpoint_services = toset(["sqs", "secretsmanager", "logs", "xray"])
+  # (https://xray.<region>.amazonaws.com/v1/traces) the functions export their spans to. No `logs`
+  # endpoint: nothing in the VPC calls the CloudWatch Logs API. Lambda ships the functions' stdout (EMF
+  # metrics included) itself, outside the VPC, and RDS exports its logs the same way.
+  endpoint_services = toset(["sqs", "secretsmanager", "xray"])
 }
 
 resource "aws_vpc" "this" {
@@ -103,7 +104,7 @@ resource "aws_vpc_security_group_egress_rule" "function_to_endpoints" {
   ip_protocol                  = "tcp"
   from_port                    = 443
   to_port                      = 443
-  description                  = "HTTPS to SQS, Secrets Manager, CloudWatch Logs and X-Ray endpoints"
+  description                  = "HTTPS to the SQS, Secrets Manager and X-Ray endpoints"
 }
 
 resource "aws_vpc_security_group_ingress_rule" "database_from_function" {

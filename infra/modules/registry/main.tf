@@ -19,6 +19,12 @@ resource "aws_ecr_repository" "this" {
   }
 }
 
+# Only untagged images expire. Tags are immutable and every deploy names a tag (image_tag) or the digest of
+# a tagged push, so an image a function runs, or that Terraform or a rollback may still reference, is never
+# untagged and never expires. A count rule ("keep the newest N") could not tell them apart: a pinned older tag
+# or image_tag_overrides entry would be expired while a function still runs it, and Lambda then fails the
+# function when it next has to pull the image. Untagged ones are pushes that were never tagged (aborted or
+# by-digest builds). Old tagged images are removed by hand (docs/deploy.md, "Old images").
 resource "aws_ecr_lifecycle_policy" "retention" {
   for_each = aws_ecr_repository.this
 
@@ -28,22 +34,12 @@ resource "aws_ecr_lifecycle_policy" "retention" {
     rules = [
       {
         rulePriority = 1
-        description  = "Expire untagged images (superseded build layers)"
+        description  = "Expire untagged images (never referenced by a deploy)"
         selection = {
           tagStatus   = "untagged"
           countType   = "sinceImagePushed"
           countUnit   = "days"
           countNumber = var.untagged_image_expiry_days
-        }
-        action = { type = "expire" }
-      },
-      {
-        rulePriority = 2
-        description  = "Keep the newest tagged images for rollback"
-        selection = {
-          tagStatus   = "any"
-          countType   = "imageCountMoreThan"
-          countNumber = var.max_image_count
         }
         action = { type = "expire" }
       },

@@ -18,12 +18,6 @@ variable "kms_key_arn" {
   description = "KMS key that encrypts the images."
 }
 
-variable "max_image_count" {
-  type        = number
-  description = "Images kept per repository; older ones expire."
-  default     = 30
-}
-
 variable "untagged_image_expiry_days" {
   type        = number
   description = "Days after which untagged images expire."

@@ -1,5 +1,6 @@
 //! The static checks of the deployment files: Dockerfile (hadolint), compose.yaml, Terraform (fmt, checkov,
-//! `terraform test`, the provider schemas) and the contract between code, Terraform, compose and OpenAPI.
+//! `terraform test`, the provider schemas), the contract between code, Terraform, compose and OpenAPI, and the
+//! deploy guide (its shell blocks shellchecked and run against recording stubs).
 
 use std::path::Path;
 use std::process::Command;
@@ -64,6 +65,15 @@ pub fn static_checks(root: &Path) -> Result<()> {
         crate::topology::topology(root, &["--check".to_owned()]),
     );
     check(
+        "terraform test (capacity: concurrency bounds and connection budget, provider-free module)",
+        terraform_test(root, "infra/modules/capacity"),
+    );
+    check(
+        "terraform test (validations of infra/variables.tf and the auth module's, provider-free)",
+        terraform_test(root, "tests/terraform-variables")
+            .and_then(|()| terraform_test(root, "tests/terraform-variables/auth")),
+    );
+    check(
         "contract self-test",
         proc::run(
             Command::new(venv.join("bin/python"))
@@ -99,12 +109,45 @@ pub fn static_checks(root: &Path) -> Result<()> {
                 .current_dir(root),
         ),
     );
+    check(
+        "deploy guide self-test",
+        proc::run(
+            Command::new(venv.join("bin/python"))
+                .arg("tests/deploy-guide/check_guide.py")
+                .arg("--self-test")
+                .current_dir(root),
+        ),
+    );
+    check(
+        "deploy guide (docs/deploy.md: shellcheck, run against recording stubs)",
+        proc::run(
+            Command::new(venv.join("bin/python"))
+                .arg("tests/deploy-guide/check_guide.py")
+                .arg(root)
+                .current_dir(root),
+        ),
+    );
     if failures.is_empty() {
         eprintln!("static-checks: {passed} passed, 0 failed");
         Ok(())
     } else {
         bail!("static checks failed: {}", failures.join(", "))
     }
+}
+
+/// `terraform init` (no backend) and `terraform test` in a provider-free directory.
+fn terraform_test(root: &Path, dir: &str) -> Result<()> {
+    let chdir = format!("-chdir={dir}");
+    proc::run(
+        Command::new("terraform")
+            .args([chdir.as_str(), "init", "-input=false", "-backend=false"])
+            .current_dir(root),
+    )?;
+    proc::run(
+        Command::new("terraform")
+            .args([chdir.as_str(), "test"])
+            .current_dir(root),
+    )
 }
 
 fn containers(root: &Path, venv: &Path) -> Result<()> {

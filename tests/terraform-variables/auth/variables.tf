@@ -1,0 +1,1 @@
+../../../infra/modules/auth/variables.tf
