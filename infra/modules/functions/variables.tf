@@ -226,3 +226,20 @@ variable "sqs_maximum_concurrency" {
     error_message = "sqs_maximum_concurrency must be between 2 and 1000."
   }
 }
+
+variable "alias_name" {
+  type        = string
+  description = "Name of the alias every trigger (API integration, event source mapping, schedule) invokes."
+  default     = "live"
+}
+
+variable "gradual_rollout_functions" {
+  type        = list(string)
+  description = "Functions whose alias CodeDeploy shifts between versions (Terraform creates it, then ignores its version); every other function's alias follows its latest published version."
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.gradual_rollout_functions : contains(keys(var.functions), name)])
+    error_message = "gradual_rollout_functions names a function that is not in functions."
+  }
+}

@@ -7,3 +7,13 @@ output "alarm_topic_arn" {
   description = "SNS topic every alarm of the stack notifies."
   value       = aws_sns_topic.alarms.arn
 }
+
+output "api_5xx_alarm_name" {
+  description = "Name of the API 5XX alarm (a release rolls back when it fires during the shift)."
+  value       = aws_cloudwatch_metric_alarm.api_5xx.alarm_name
+}
+
+output "function_error_alarm_names" {
+  description = "Name of each function's Errors alarm, by logical function name."
+  value       = { for name, alarm in aws_cloudwatch_metric_alarm.function_errors : name => alarm.alarm_name }
+}
