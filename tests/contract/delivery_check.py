@@ -139,6 +139,8 @@ def _check_triggers(functions: Module, report: Report) -> None:
                  "every function publishes a version per change" if function.get("publish") is True
                  else "aws_lambda_function does not set publish = true: there is no version to shift")
     alias = r"local\.alias_arns\[each\.key\]|aws_lambda_alias\.\w+\[each\.key\]\.arn"
+    # The alias resource's name (not the variable): the permission then waits for the alias to exist.
+    qualifier = r"local\.aliases\[each\.key\]\.name|aws_lambda_alias\.\w+\[each\.key\]\.name"
     facts = {}
     for rtype, attribute in (("aws_lambda_event_source_mapping", "function_name"), ("aws_cloudwatch_event_target", "arn")):
         for (kind, name), body in functions.resources.items():
@@ -147,7 +149,7 @@ def _check_triggers(functions: Module, report: Report) -> None:
     for rtype in ("aws_lambda_permission", "aws_lambda_function_event_invoke_config"):
         for (kind, name), body in functions.resources.items():
             if kind == rtype:
-                facts[f"{kind}.{name} is qualified with the alias"] = expr(body.get("qualifier", "")) == "var.alias_name"
+                facts[f"{kind}.{name} is qualified with the alias"] = re.fullmatch(qualifier, expr(body.get("qualifier", ""))) is not None
     if not facts:
         report.fail("delivery.triggers", "no event source mapping or schedule target found in the functions module")
     for fact, ok in facts.items():

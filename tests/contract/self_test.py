@@ -308,7 +308,7 @@ class ContractCheckTest(unittest.TestCase):
         self.assert_fails(self.run_check(), "delivery.triggers", "aws_cloudwatch_event_target.schedule.arn")
 
     def test_schedule_permission_not_on_the_alias_fails(self) -> None:
-        self.edit("infra/modules/functions/main.tf", r"\n\s*qualifier\s*=\s*var\.alias_name(\n\s*principal)", r"\1", regex=True)
+        self.edit("infra/modules/functions/main.tf", r"\n\s*qualifier\s*=\s*local\.aliases\[each\.key\]\.name(\n\s*principal)", r"\1", regex=True)
         self.assert_fails(self.run_check(), "delivery.triggers", "aws_lambda_permission.schedule is qualified")
 
     def test_integrations_on_the_function_not_the_alias_fail(self) -> None:

@@ -268,7 +268,7 @@ resource "aws_lambda_permission" "schedule" {
   statement_id  = "AllowEventBridgeSchedule"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this[each.key].function_name
-  qualifier     = var.alias_name
+  qualifier     = local.aliases[each.key].name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.schedule[each.key].arn
 }
@@ -278,7 +278,7 @@ resource "aws_lambda_function_event_invoke_config" "schedule" {
   for_each = local.scheduled
 
   function_name                = aws_lambda_function.this[each.key].function_name
-  qualifier                    = var.alias_name
+  qualifier                    = local.aliases[each.key].name
   maximum_event_age_in_seconds = 60
   maximum_retry_attempts       = 0
 }
