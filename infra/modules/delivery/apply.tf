@@ -42,6 +42,8 @@ data "aws_iam_policy_document" "apply" {
       format(local.regional, "rds", "pg:${var.name}-*"),
       format(local.regional, "rds", "subgrp:${var.name}"),
       format(local.regional, "rds", "snapshot:${var.name}-final"),
+      # CreateDBInstance/ModifyDBInstance also authorise on the (default) option group.
+      format(local.regional, "rds", "og:*"),
       format(local.regional, "rds", "db-proxy:*"),
       format(local.regional, "rds", "target-group:*"),
       format(local.regional, "cognito-idp", "userpool/*"),
