@@ -115,11 +115,15 @@ locals {
   worst_case_db_connections = module.capacity.worst_case_db_connections
   db_budget_ok              = module.capacity.db_budget_ok
 
-  # A tag, or a digest ("sha256:...") for a pinned deploy.
-  image_refs = { for name in keys(local.function_defaults) : name => lookup(var.image_tag_overrides, name, var.image_tag) }
+  # A tag, or a digest ("sha256:...") for a pinned deploy; the pipeline's digests (image_digests) win.
+  image_refs = { for name in keys(local.function_defaults) : name => lookup(var.image_digests, name, lookup(var.image_tag_overrides, name, var.image_tag)) }
   image_uris = {
     for name, ref in local.image_refs : name => startswith(ref, "sha256:") ? "${module.registry.repository_urls[name]}@${ref}" : "${module.registry.repository_urls[name]}:${ref}"
   }
+
+  # Released through CodeDeploy (a canary on the live alias, rolled back on alarm): every function with a
+  # trigger. migrate-db has none; terraform apply invokes it before the workflow starts the shift.
+  gradual_rollout_functions = [for name in keys(local.function_defaults) : name if name != "migrate-db"]
 }
 
 check "database_connection_budget" {
@@ -277,6 +281,8 @@ module "functions" {
   queue_arns    = module.queues.queue_arns
   architecture  = var.architecture
 
+  gradual_rollout_functions = local.gradual_rollout_functions
+
   subnet_ids         = module.network.private_subnet_ids
   security_group_ids = [module.network.function_security_group_id]
   kms_key_arn        = module.kms.key_arn
@@ -350,7 +356,7 @@ module "openapi" {
   source = "./modules/openapi"
 
   openapi_document     = file("${path.module}/../docs/openapi.yaml")
-  function_invoke_arns = module.functions.invoke_arns
+  function_invoke_arns = module.functions.alias_invoke_arns
   user_pool_arns       = [module.auth.user_pool_arn]
 }
 
@@ -361,6 +367,7 @@ module "api" {
   body                           = module.openapi.body
   operations                     = module.openapi.operations
   function_names                 = module.functions.function_names
+  function_qualifier             = module.functions.alias_name
   stage_name                     = var.api_stage_name
   enable_xray_tracing            = var.enable_xray_tracing
   throttling_burst_limit         = var.api_throttling_burst_limit
@@ -391,4 +398,32 @@ module "observability" {
 
   enable_transaction_search              = var.enable_transaction_search
   transaction_search_indexing_percentage = var.transaction_search_indexing_percentage
+}
+
+# The release path: CodeDeploy shifts the live aliases (canary, rollback on alarm), and GitHub Actions reaches
+# AWS through OIDC roles (docs/deploy.md#the-pipeline-path).
+module "delivery" {
+  source = "./modules/delivery"
+
+  name           = local.prefix
+  function_names = { for name in local.gradual_rollout_functions : name => module.functions.function_names[name] }
+  alias_name     = module.functions.alias_name
+  api_functions  = compact(distinct([for operation in values(module.openapi.operations) : operation.operation_id]))
+
+  api_5xx_alarm_name         = module.observability.api_5xx_alarm_name
+  function_error_alarm_names = module.observability.function_error_alarm_names
+  dlq_alarm_names            = values(module.queues.dlq_alarm_names)
+  latency_p99_alarm_ms       = var.api_latency_p99_alarm_ms
+  alarm_actions              = [module.observability.alarm_topic_arn]
+  runbook_url                = var.runbook_url
+
+  create_github_roles         = var.github_repository != ""
+  create_github_oidc_provider = var.create_github_oidc_provider
+  github_oidc_provider_arn    = var.github_oidc_provider_arn
+  github_repository           = var.github_repository
+  github_environment          = var.github_environment
+  state_bucket                = var.terraform_state_bucket
+  state_key                   = var.terraform_state_key
+  ecr_repository_arns         = values(module.registry.repository_arns)
+  kms_key_arn                 = module.kms.key_arn
 }

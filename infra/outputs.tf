@@ -110,3 +110,26 @@ output "db_instance_address" {
   description = "Address of the DB instance itself (operators, migrations by hand)."
   value       = module.database.instance_address
 }
+
+# What the workflow's shift step reads (.ci/shift-traffic.sh): per function, the deployment group and the
+# version this apply published.
+output "delivery" {
+  description = "The release: CodeDeploy application, and per function its deployed name, alias, deployment group, the version the apply published and the alarms that roll it back."
+  value = {
+    application = module.delivery.application_name
+    functions = {
+      for name, group in module.delivery.deployment_groups : name => {
+        function_name    = module.functions.function_names[name]
+        alias            = module.functions.alias_name
+        deployment_group = group
+        target_version   = module.functions.published_versions[name]
+        rollback_alarms  = module.delivery.rollback_alarms[name]
+      }
+    }
+  }
+}
+
+output "github_role_arns" {
+  description = "Roles the workflow assumes (publish, plan, apply): set them as the repository variables AWS_PUBLISH_ROLE_ARN, AWS_PLAN_ROLE_ARN, AWS_APPLY_ROLE_ARN."
+  value       = module.delivery.github_role_arns
+}

@@ -529,3 +529,58 @@ variable "enable_ecr_force_delete" {
   description = "Allow destroying ECR repositories that still hold images."
   default     = false
 }
+
+# --- Release pipeline (docs/deploy.md#the-pipeline-path) ------------------------------------------------
+
+variable "image_digests" {
+  type        = map(string)
+  description = "Image digest (sha256:...) per function name, as the pipeline's build recorded them; wins over image_tag and image_tag_overrides, so a function runs <repository>@<digest>, never a tag."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for digest in values(var.image_digests) : can(regex("^sha256:[0-9a-f]{64}$", digest))])
+    error_message = "image_digests values must be sha256:<64 hex digits>."
+  }
+}
+
+variable "api_latency_p99_alarm_ms" {
+  type        = number
+  description = "Alarm when an API function's p99 duration stays above this (ms); a release in progress rolls back."
+  default     = 1000
+}
+
+variable "github_repository" {
+  type        = string
+  description = "owner/name of the repository whose GitHub Actions workflow deploys this stack through OIDC; empty creates no pipeline roles."
+  default     = ""
+}
+
+variable "github_environment" {
+  type        = string
+  description = "GitHub environment whose jobs may apply (give it required reviewers and deployments from main only)."
+  default     = "production"
+}
+
+variable "create_github_oidc_provider" {
+  type        = bool
+  description = "Create the account's GitHub OIDC provider (false when the account already has one: set github_oidc_provider_arn)."
+  default     = true
+}
+
+variable "github_oidc_provider_arn" {
+  type        = string
+  description = "Existing GitHub OIDC provider, when create_github_oidc_provider is false."
+  default     = ""
+}
+
+variable "terraform_state_bucket" {
+  type        = string
+  description = "S3 bucket holding the state the pipeline plans and applies against (required with github_repository)."
+  default     = ""
+}
+
+variable "terraform_state_key" {
+  type        = string
+  description = "Key of the state object in terraform_state_bucket."
+  default     = "orders/terraform.tfstate"
+}

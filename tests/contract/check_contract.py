@@ -27,6 +27,9 @@ What it proves, from the sources only (no terraform init, no AWS):
                Search destination and the migrate-db invocation; ECR lifecycle rules expire untagged images
                only; API Gateway's execution-log group is created here, with retention and KMS, before the
                method settings.
+  7. delivery  every deployable function publishes versions behind an alias its triggers invoke, and has a
+               CodeDeploy deployment group (canary, auto rollback) naming the API 5XX, its Errors, the DLQ
+               and (HTTP functions) its p99 latency alarms (delivery_check.py).
 Plus: Terraform sets no variable the code never reads (typos), no DATABASE_URL, no Lambda-reserved name, no
 value from an undeclared variable; every Terraform variable has a type and a description; every Lambda
 crate under services/ (a binary depending on lambda_runtime or lambda_http) is deployed; no code reads a
@@ -648,7 +651,10 @@ def _check_api_wiring(tf: TerraformFacts, report: Report) -> None:
     root = tf.root
     functions = root.module_with_argument("functions", "local.functions")
     try:
-        renderer = root.module_with_argument("function_invoke_arns", f"module.{functions}.invoke_arns")
+        # The integrations invoke the functions' alias (alias_invoke_arns) or, before aliases, the function.
+        output = next((name for name in ("alias_invoke_arns", "invoke_arns") if any(
+            expr(body.get("function_invoke_arns", "")) == f"module.{functions}.{name}" for body in root.modules.values())), "invoke_arns")
+        renderer = root.module_with_argument("function_invoke_arns", f"module.{functions}.{output}")
         api = root.module_with_argument("body", f"module.{renderer}.body")
         renderer_module, api_module = root.child(renderer), root.child(api)
         lambda_name, _ = _function_resource(tf.functions_module)
@@ -656,15 +662,19 @@ def _check_api_wiring(tf: TerraformFacts, report: Report) -> None:
         report.fail("api.wiring", str(error))
         return
     document = expr(root.modules[renderer].get("openapi_document", ""))
-    invoke = expr(tf.functions_module.outputs.get("invoke_arns", {}).get("value", ""))
+    invoke = expr(tf.functions_module.outputs.get(output, {}).get("value", ""))
+    aliases = re.search(r"\bin\s+local\.(\w+)", invoke)
+    if aliases and aliases.group(1) in tf.functions_module.locals:
+        invoke += " " + expr(tf.functions_module.locals[aliases.group(1)])
     renderer_text = " ".join(expr(v) for v in renderer_module.locals.values() if isinstance(v, str))
     uri = r"(lookup\(\s*var\.function_invoke_arns\s*,|var\.function_invoke_arns\[)[^\n]*operationId"
     api_resources = [(rtype, body) for (rtype, _name), body in api_module.resources.items()]
     api_args = root.modules[api]
     facts = {
         f"module {renderer} renders docs/openapi.yaml": "docs/openapi.yaml" in document,
-        f"invoke_arns maps aws_lambda_function.{lambda_name} to .invoke_arn":
-            f"aws_lambda_function.{lambda_name}" in invoke and ".invoke_arn" in invoke,
+        f"{output} maps {'each aws_lambda_alias' if output == 'alias_invoke_arns' else f'aws_lambda_function.{lambda_name}'} to .invoke_arn":
+            (f"aws_lambda_function.{lambda_name}" in invoke or (output == "alias_invoke_arns" and "aws_lambda_alias." in invoke))
+            and ".invoke_arn" in invoke,
         "integration uri = var.function_invoke_arns[operationId]": re.search(uri, renderer_text) is not None,
         f"module {api} deploys var.body as the REST API body": any(
             rtype == "aws_api_gateway_rest_api" and expr(body.get("body", "")) == "var.body" for rtype, body in api_resources),
@@ -674,6 +684,13 @@ def _check_api_wiring(tf: TerraformFacts, report: Report) -> None:
         and expr(api_args.get("function_names", "")) == f"module.{functions}.function_names"
         and expr(api_args.get("operations", "")) == f"module.{renderer}.operations",
     }
+    if any(rtype == "aws_lambda_alias" for rtype, _name in tf.functions_module.resources):
+        facts["the integrations invoke the functions' alias (alias_invoke_arns), not $LATEST"] = output == "alias_invoke_arns"
+    if output == "alias_invoke_arns":
+        # A permission on the function does not let API Gateway invoke its alias.
+        qualifiers = [re.fullmatch(r"var\.(\w+)", expr(body.get("qualifier", ""))) for rtype, body in api_resources if rtype == "aws_lambda_permission"]
+        facts[f"module {api}'s permissions are granted on the alias the integrations invoke"] = bool(qualifiers) and all(
+            q and expr(api_args.get(q.group(1), "")) == f"module.{functions}.alias_name" for q in qualifiers)
     for fact, ok in facts.items():
         report.check(ok, "api.wiring", fact if ok else f"not true: {fact}")
 
@@ -958,6 +975,9 @@ def run(root: Path) -> Report:
     check_topology(root, tf, report)
     check_alarms(root, tf, report)
     check_first_apply(tf, report)
+    from delivery_check import check_delivery  # noqa: PLC0415 - it imports this module
+
+    check_delivery(root, tf.root, tf.root.module_with_argument("functions", "local.functions"), report)
     check_variables(tf, report)
     return report
 

@@ -353,6 +353,89 @@ resource "aws_cloudwatch_metric_alarm" "latency" {
         self.edit("infra/modules/api/main.tf", "\n  depends_on = [aws_cloudwatch_log_group.execution]\n", "\n")
         self.assert_fails(self.run_check(), "logs.api-execution", "API Gateway would create it")
 
+    # -- 6. delivery -----------------------------------------------------------------------------------
+
+    def test_fixture_functions_are_all_released_gradually(self) -> None:
+        report = self.run_check()
+        for function in ("create-order", "get-orders", "cancel-order", "process-order", "update-stock", "outbox-relay"):
+            self.assertTrue(any(line.startswith(f"PASS delivery.{function}: live alias, deployment group") for line in report.lines), function)
+        self.assertFalse(any(line.startswith("PASS delivery.migrate-db") for line in report.lines))
+
+    def test_function_without_published_versions_fails(self) -> None:
+        self.edit("infra/modules/functions/main.tf", r"\n\s*publish = true", "", regex=True)
+        self.assert_fails(self.run_check(), "delivery.publish", "publish = true")
+
+    def test_event_source_mapping_on_the_function_not_the_alias_fails(self) -> None:
+        self.edit("infra/modules/functions/main.tf", r"(function_name\s*=\s*)local\.alias_arns\[each\.key\]",
+                  r"\1aws_lambda_function.this[each.key].arn", regex=True)
+        self.assert_fails(self.run_check(), "delivery.triggers", "aws_lambda_event_source_mapping.sqs.function_name is the alias ARN")
+
+    def test_schedule_target_on_the_function_not_the_alias_fails(self) -> None:
+        self.edit("infra/modules/functions/main.tf", r"(arn\s*=\s*)local\.alias_arns\[each\.key\]",
+                  r"\1aws_lambda_function.this[each.key].arn", regex=True)
+        self.assert_fails(self.run_check(), "delivery.triggers", "aws_cloudwatch_event_target.schedule.arn")
+
+    def test_schedule_permission_not_on_the_alias_fails(self) -> None:
+        self.edit("infra/modules/functions/main.tf", r"\n\s*qualifier\s*=\s*local\.aliases\[each\.key\]\.name(\n\s*principal)", r"\1", regex=True)
+        self.assert_fails(self.run_check(), "delivery.triggers", "aws_lambda_permission.schedule is qualified")
+
+    def test_integrations_on_the_function_not_the_alias_fail(self) -> None:
+        self.edit("infra/main.tf", "function_invoke_arns = module.functions.alias_invoke_arns", "function_invoke_arns = module.functions.invoke_arns")
+        self.assert_fails(self.run_check(), "api.wiring", "invoke the functions' alias")
+
+    def test_api_permission_not_on_the_alias_fails(self) -> None:
+        self.edit("infra/modules/api/main.tf", r"\n\s*qualifier\s*=\s*var\.function_qualifier", "", regex=True)
+        self.assert_fails(self.run_check(), "api.wiring", "permissions are granted on the alias")
+
+    def test_function_left_out_of_the_gradual_rollout_fails(self) -> None:
+        self.edit("infra/main.tf", 'name if name != "migrate-db"]', 'name if name != "migrate-db" && name != "update-stock"]')
+        report = self.run_check()
+        self.assert_fails(report, "delivery.update-stock", "has no alias that CodeDeploy shifts")
+        self.assert_fails(report, "delivery.update-stock", "has no CodeDeploy deployment group")
+
+    def test_alias_that_terraform_moves_fails(self) -> None:
+        self.edit("infra/modules/functions/main.tf", "ignore_changes = [function_version, routing_config]", "ignore_changes = [routing_config]")
+        self.assert_fails(self.run_check(), "delivery.process-order", "has no alias that CodeDeploy shifts")
+
+    def test_deployment_group_missing_for_a_function_fails(self) -> None:
+        self.edit("infra/main.tf", "for name in local.gradual_rollout_functions : name => module.functions.function_names[name]",
+                  'for name in ["create-order", "get-orders"] : name => module.functions.function_names[name]')
+        report = self.run_check()
+        self.assert_fails(report, "delivery.outbox-relay", "has no CodeDeploy deployment group")
+        self.assertTrue(any(line.startswith("PASS delivery.create-order:") for line in report.lines))
+
+    def test_deployment_group_without_each_alarm_fails(self) -> None:
+        drifts = [
+            ("var.api_5xx_alarm_name, ", "", "the API's 5XX"),
+            (", var.function_error_alarm_names[name]", "", "the function's Errors"),
+            ("var.dlq_alarm_names,", "", "the DLQs"),
+            ('contains(var.api_functions, name) ? [aws_cloudwatch_metric_alarm.latency_p99[name].alarm_name] : [],', "", "its p99 latency"),
+        ]
+        path = self.root / "infra" / "modules" / "delivery" / "main.tf"
+        original = path.read_text(encoding="utf-8")
+        for old, new, missing in drifts:
+            with self.subTest(missing=missing):
+                try:
+                    self.edit("infra/modules/delivery/main.tf", old, new)
+                    self.assert_fails(self.run_check(), "delivery.create-order", f"names no alarm on {missing}")
+                finally:
+                    path.write_text(original, encoding="utf-8")
+
+    def test_latency_alarm_missing_for_an_api_function_fails(self) -> None:
+        self.edit("infra/main.tf", r"api_functions\s*=\s*compact\([^\n]*\n", 'api_functions = ["create-order", "cancel-order"]\n', regex=True)
+        report = self.run_check()
+        self.assert_fails(report, "delivery.get-orders", "names no alarm on its p99 latency")
+        self.assertTrue(any(line.startswith("PASS delivery.process-order:") for line in report.lines))
+
+    def test_rollback_without_stop_on_alarm_fails(self) -> None:
+        self.edit("infra/modules/delivery/main.tf", '["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]', '["DEPLOYMENT_FAILURE"]')
+        self.assert_fails(self.run_check(), "delivery.get-orders", "does not roll back on")
+
+    def test_deployment_config_other_than_the_canary_fails(self) -> None:
+        self.edit("infra/modules/delivery/variables.tf", 'default     = "CodeDeployDefault.LambdaCanary10Percent5Minutes"',
+                  'default     = "CodeDeployDefault.LambdaAllAtOnce"')
+        self.assert_fails(self.run_check(), "delivery.update-stock", "shifts with 'CodeDeployDefault.LambdaAllAtOnce'")
+
     # -- variables -----------------------------------------------------------------------------------
 
     def test_variable_without_a_description_fails(self) -> None:

