@@ -1,85 +1,81 @@
 locals {
   prefix = "${var.name}-${var.environment}"
 
-  # The functions and everything each one needs that differs from the others. The functions module
-  # builds both the environment and the IAM policy of each function from this one map:
-  #   env          function-specific environment (the shared DB_*/RUST_LOG/OTEL_* variables are added
-  #                by the module);
-  #   send_queues  queues the function may sqs:SendMessage to (SendMessageBatch included);
-  #   schedule_expression  EventBridge schedule, or null.
-  # tests/contract/check_contract.py reads this map to prove it matches the Rust code and compose.yaml.
-  functions = {
+  # The deployment table: which functions exist, what triggers each, the queues each publishes to, the database
+  # role each logs in as. Generated from services/order-contract/src/topology.rs by `cargo xtask topology`; CI
+  # fails when it is stale, so the code and Terraform cannot disagree about it.
+  topology = jsondecode(file("${path.module}/topology.json"))
+
+  # Functions Terraform deploys that no event reaches (not in the table): terraform apply invokes migrate-db
+  # (aws_lambda_invocation below); operators invoke it by hand, e.g. with {"seed": true} for the demo catalogue.
+  deploy_only_functions = ["migrate-db"]
+
+  # What only Terraform knows about each function: its description and its own settings (env). The queue URL
+  # variables, send_queues and the schedule come from the table.
+  function_specs = {
     "create-order" = {
       description = "POST /orders: validates the order and stores it with its outbox row"
-      env = {
-        ORDERS_QUEUE_URL = module.queues.queue_urls["orders"]
-      }
-      send_queues         = ["orders"]
-      schedule_expression = null
+      env         = {}
     }
     "get-orders" = {
-      description         = "GET /orders and GET /orders/{id} for the signed-in customer"
-      env                 = {}
-      send_queues         = []
-      schedule_expression = null
+      description = "GET /orders and GET /orders/{id} for the signed-in customer"
+      env         = {}
     }
-    # Database only: cancels the caller's pending/confirmed order and releases its reservation.
     "cancel-order" = {
-      description         = "POST /orders/{id}/cancel: cancels the caller's pending or confirmed order"
-      env                 = {}
-      send_queues         = []
-      schedule_expression = null
+      description = "POST /orders/{id}/cancel: cancels the caller's pending or confirmed order"
+      env         = {}
     }
     "process-order" = {
       description = "Consumes orders: reserves stock, confirms or rejects, publishes to stock"
-      env = {
-        STOCK_QUEUE_URL = module.queues.queue_urls["stock"]
-      }
-      send_queues         = ["stock"]
-      schedule_expression = null
+      env         = {}
     }
     "update-stock" = {
-      description         = "Consumes stock: applies stock movements"
-      env                 = {}
-      send_queues         = []
-      schedule_expression = null
+      description = "Consumes stock: applies stock movements"
+      env         = {}
     }
     "outbox-relay" = {
       description = "Every minute: republishes unpublished outbox rows, expires stale orders, reports the stall gauges"
       env = {
-        ORDERS_QUEUE_URL       = module.queues.queue_urls["orders"]
-        STOCK_QUEUE_URL        = module.queues.queue_urls["stock"]
         OUTBOX_MIN_AGE_SECONDS = tostring(var.outbox_min_age_seconds)
         OUTBOX_BATCH_SIZE      = tostring(var.outbox_batch_size)
         ORDER_EXPIRY_MINUTES   = tostring(var.order_expiry_minutes)
         ORDER_STALL_MINUTES    = tostring(var.order_stall_minutes)
       }
-      send_queues         = ["orders", "stock"]
-      schedule_expression = "rate(1 minute)"
     }
-    # Database only: no queue, no API route, no schedule. terraform apply invokes it (aws_lambda_invocation
-    # below); operators invoke it by hand, e.g. with {"seed": true} for the demo catalogue.
     "migrate-db" = {
       description = "Applies pending schema migrations and sets the function roles' passwords; {\"seed\": true} also loads the demo catalogue"
       env = {
         # Role => its secret: migrate-db sets each role's password from it after migrating.
         DB_ROLE_SECRET_ARNS = jsonencode({ for function, role in local.db_roles : role => module.database.function_role_secret_arns[function] })
       }
-      send_queues         = []
-      schedule_expression = null
     }
   }
 
-  # Function => the PostgreSQL role it logs in as: the migrations create exactly these
-  # (migration/src/m20261204_000006_function_roles.rs, "orders_" + the name with "_" for "-"). migrate-db keeps
-  # the master user. Built from function_defaults, not functions, which reads the roles' secrets.
-  db_roles = { for name in keys(local.function_defaults) : name => "orders_${replace(name, "-", "_")}" if name != "migrate-db" }
+  # The functions and everything each one needs that differs from the others. The functions module
+  # builds both the environment and the IAM policy of each function from this one map:
+  #   env          function-specific environment: the URL variable of each queue the table says it publishes
+  #                to, plus its spec's env (the shared DB_*/RUST_LOG/OTEL_* variables are added by the module);
+  #   send_queues  queues the function may sqs:SendMessage to (SendMessageBatch included): the table's;
+  #   schedule_expression  the table's EventBridge schedule, or null.
+  # tests/contract/check_contract.py rebuilds this map from topology.json and function_specs the same way.
+  functions = {
+    for name in concat(keys(local.topology.functions), local.deploy_only_functions) : name => {
+      description = local.function_specs[name].description
+      env = merge(
+        { for queue in try(local.topology.functions[name].publishes, []) : local.topology.queues[queue].url_variable => module.queues.queue_urls[queue] },
+        local.function_specs[name].env,
+      )
+      send_queues         = try(local.topology.functions[name].publishes, [])
+      schedule_expression = try(local.topology.functions[name].schedule_expression, null)
+    }
+  }
+
+  # Function => the PostgreSQL role it logs in as: the migrations create exactly these (FUNCTION_ROLES in
+  # migration/, named like the Rust table's db_role). migrate-db keeps the master user.
+  db_roles = { for name, function in local.topology.functions : name => function.db_role }
 
   # Queue (logical name) => the one function that consumes it through an event source mapping.
-  queue_consumers = {
-    orders = "process-order"
-    stock  = "update-stock"
-  }
+  queue_consumers = { for queue, spec in local.topology.queues : queue => spec.consumer }
 
   # Reserved concurrency caps the AWS bill, the database connections and what the API may send (see the
   # capacity checks below and docs/deploy.md): an API function's reservation covers the stage's per-method

@@ -36,7 +36,9 @@ crate under services/ (a binary depending on lambda_runtime or lambda_http) is d
 variable around order_core::config (std::env::var("..."), or a non-literal name).
 
 Where the facts come from (the layout infra/ must keep; the check fails loudly when it changes):
-  - infra/main.tf `locals.functions`: name => { env = {...}, send_queues = [...] }, passed as
+  - infra/main.tf `locals.functions`: name => { env = {...}, send_queues = [...] }, built from infra/topology.json
+    and the literal `locals.function_specs` (name => { description, env }) as FUNCTIONS_FROM_TABLE says (or,
+    older layout, a literal map), passed as
     `functions = local.functions` to a module whose aws_lambda_function (for_each = var.functions) sets
     `environment.variables = merge(<shared locals>, ..., each.value.env)` and whose policy document
     (for_each = var.functions) grants sqs:SendMessage on `var.queue_arns[...]` for `each.value.send_queues`;
@@ -368,20 +370,66 @@ def _policy_reaches_function_role(module: Module, function_body: dict) -> None:
     raise ContractError(f"{module.path}: no aws_iam_role_policy attaches the policy document to the function role")
 
 
+# How infra/main.tf builds locals.functions from the generated table (each part must be in the expression):
+# every function of the table plus the deploy-only ones, each publishing queue's URL variable set to the queues
+# module's URL, the spec's own env, send_queues and the schedule from the table.
+FUNCTIONS_FROM_TABLE = (
+    "for name in concat(keys(local.topology.functions), local.deploy_only_functions)",
+    "for queue in try(local.topology.functions[name].publishes, []) : "
+    "local.topology.queues[queue].url_variable => module.queues.queue_urls[queue]",
+    "local.function_specs[name].env",
+    "send_queues = try(local.topology.functions[name].publishes, [])",
+    "schedule_expression = try(local.topology.functions[name].schedule_expression, null)",
+)
+
+
+def _functions_from_table(root: Path, infra: "Module") -> dict:
+    """locals.functions as Terraform evaluates it from infra/topology.json and the literal function_specs."""
+    expression = expr(infra.locals.get("functions"))
+    missing = [part for part in FUNCTIONS_FROM_TABLE if part not in expression]
+    if missing:
+        raise ContractError(f"infra/main.tf: locals.functions is not built from the table as expected: {missing}")
+    specs, deploy_only = infra.locals.get("function_specs"), infra.locals.get("deploy_only_functions")
+    if not isinstance(specs, dict) or not isinstance(deploy_only, list):
+        raise ContractError("infra/main.tf: locals.function_specs (map) and deploy_only_functions (list) are needed")
+    try:
+        table = json.loads((root / TOPOLOGY).read_text(encoding="utf-8"))
+        listed, queues = table["functions"], table["queues"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ContractError(f"{TOPOLOGY}: not the table `cargo xtask topology` writes ({error!r})") from error
+    names = [*listed, *(_unquote(n) for n in deploy_only)]
+    extra = sorted(set(specs) - set(names))
+    if extra:
+        raise ContractError(f"infra/main.tf: locals.function_specs names functions the table does not: {extra}")
+    functions = {}
+    for name in names:
+        spec, row = specs.get(name), listed.get(name, {})
+        if not isinstance(spec, dict) or not isinstance(spec.get("env"), dict):
+            raise ContractError(f"infra/main.tf: locals.function_specs has no entry with env = {{...}} for {name!r}")
+        env = {queues[q]["url_variable"]: f'module.queues.queue_urls["{q}"]' for q in row.get("publishes", [])}
+        env.update({k: expr(v) for k, v in spec["env"].items()})
+        functions[name] = {"env": env, "send_queues": list(row.get("publishes", [])),
+                           "schedule_expression": row.get("schedule_expression")}
+    return functions
+
+
 def load_terraform(root: Path) -> TerraformFacts:
     infra = Module.load(root / "infra")
     functions_raw = infra.locals.get("functions")
-    if not isinstance(functions_raw, dict) or not functions_raw:
+    if isinstance(functions_raw, str) and "local.topology" in functions_raw:
+        functions = _functions_from_table(root, infra)
+    elif not isinstance(functions_raw, dict) or not functions_raw:
         raise ContractError("infra/*.tf: locals.functions is missing or empty")
-    functions = {}
-    for name, spec in functions_raw.items():
-        if not isinstance(spec.get("env"), dict) or not isinstance(spec.get("send_queues"), list):
-            raise ContractError(f"locals.functions[{name!r}] needs env = {{...}} and send_queues = [...]")
-        functions[name] = {
-            "env": {k: expr(v) for k, v in spec["env"].items()},
-            "send_queues": list(spec["send_queues"]),
-            "schedule_expression": spec.get("schedule_expression"),
-        }
+    else:
+        functions = {}
+        for name, spec in functions_raw.items():
+            if not isinstance(spec.get("env"), dict) or not isinstance(spec.get("send_queues"), list):
+                raise ContractError(f"locals.functions[{name!r}] needs env = {{...}} and send_queues = [...]")
+            functions[name] = {
+                "env": {k: expr(v) for k, v in spec["env"].items()},
+                "send_queues": list(spec["send_queues"]),
+                "schedule_expression": spec.get("schedule_expression"),
+            }
     module_name = infra.module_with_argument("functions", "local.functions")
     functions_module = infra.child(module_name)
     _name, function_body = _function_resource(functions_module)
@@ -705,6 +753,7 @@ class Topology:
 
     functions: dict  # name -> {"trigger": "http" | "queue:<name>" | "schedule", "publishes": [queue name]}
     url_variables: dict  # queue name -> its URL variable
+    consumers: dict = field(default_factory=dict)  # queue name -> the function its event source mapping feeds
 
     def reads(self, function: str) -> list[Read]:
         """The wiring reads the URL of each queue a function publishes to (a required read)."""
@@ -721,6 +770,7 @@ def load_topology(root: Path) -> Topology | None:
         table = json.loads(path.read_text(encoding="utf-8"))
         queues, listed = table["queues"], table["functions"]
         urls = {name: queue["url_variable"] for name, queue in queues.items()}
+        consumers = {name: queue["consumer"] for name, queue in queues.items()}
         functions = {}
         for name, function in listed.items():
             trigger = function["trigger"]
@@ -730,7 +780,7 @@ def load_topology(root: Path) -> Topology | None:
         raise ContractError(f"{TOPOLOGY}: not the table `cargo xtask topology` writes ({error!r})") from error
     if not functions:
         raise ContractError(f"{TOPOLOGY}: no functions")
-    return Topology(functions, urls)
+    return Topology(functions, urls, consumers)
 
 
 def check_topology(root: Path, tf: TerraformFacts, report: Report) -> None:
@@ -744,6 +794,8 @@ def check_topology(root: Path, tf: TerraformFacts, report: Report) -> None:
         report.check(True, "topology", f"{TOPOLOGY} does not exist (nothing to compare)")
         return
     consumers = tf.root.locals.get("queue_consumers")
+    if expr(consumers) == "{for queue, spec in local.topology.queues : queue => spec.consumer}":
+        consumers = {queue: topology.consumers[queue] for queue in topology.consumers}
     if not isinstance(consumers, dict):
         report.fail("topology", "infra/main.tf: locals.queue_consumers (queue => consumer function) is missing")
         consumers = {}

@@ -44,9 +44,23 @@ fn function(f: &Function) -> Value {
         "trigger": trigger,
         "queue": queue,
         "schedule_every_seconds": every_seconds,
+        "schedule_expression": every_seconds.map(schedule_expression),
         "publishes": f.publishes.iter().map(|q| q.name()).collect::<Vec<_>>(),
         "db_role": f.db_role(),
     })
+}
+
+/// EventBridge's rate expression for a period: `rate(1 minute)`, `rate(5 minutes)`; its unit is at least a
+/// minute, so a period under a minute, or not whole minutes, is refused.
+fn schedule_expression(every_seconds: u32) -> String {
+    assert!(
+        every_seconds >= 60 && every_seconds.is_multiple_of(60),
+        "EventBridge schedules are whole minutes: {every_seconds} s"
+    );
+    match every_seconds / 60 {
+        1 => "rate(1 minute)".to_owned(),
+        minutes => format!("rate({minutes} minutes)"),
+    }
 }
 
 /// Writes the file, or with `--check` fails when it differs from what the Rust table says.
@@ -81,6 +95,20 @@ mod tests {
     }
 
     #[test]
+    fn a_topology_file_that_differs_from_the_rust_table_is_stale() {
+        let root = std::env::temp_dir().join(format!("topology-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("infra")).unwrap();
+        let planted = render().replacen("\"stock\"", "\"orders\"", 1);
+        std::fs::write(root.join(FILE), planted).unwrap();
+        let stale = topology(&root, &["--check".to_owned()]);
+        std::fs::write(root.join(FILE), render()).unwrap();
+        let current = topology(&root, &["--check".to_owned()]);
+        std::fs::remove_dir_all(&root).unwrap();
+        assert!(stale.is_err_and(|e| e.to_string().contains("is stale")));
+        assert!(current.is_ok());
+    }
+
+    #[test]
     fn each_function_names_its_trigger_and_queues() {
         let table: Value = serde_json::from_str(&render()).unwrap();
         assert_eq!(table["functions"]["process-order"]["trigger"], "queue");
@@ -89,6 +117,11 @@ mod tests {
             table["functions"]["outbox-relay"]["schedule_every_seconds"],
             60
         );
+        assert_eq!(
+            table["functions"]["outbox-relay"]["schedule_expression"],
+            "rate(1 minute)"
+        );
+        assert_eq!(schedule_expression(300), "rate(5 minutes)");
         assert_eq!(table["queues"]["stock"]["consumer"], "update-stock");
         assert_eq!(
             table["queues"]["orders"]["url_variable"],
