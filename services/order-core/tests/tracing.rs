@@ -15,6 +15,7 @@ use order_core::config::RelaySettings;
 use order_core::topology::Queue;
 use serde_json::json;
 use support::{ApiEvent, TEE, TestApp, spawn_app};
+use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
 
 const ALICE: &str = "9a6c1f44-4d1b-4f7e-9a1e-1d2f3c4b5a69";
@@ -228,7 +229,11 @@ async fn a_request_without_trace_headers_gets_one_trace_over_all_three_functions
     exporter();
     let app = spawn_app().await;
 
-    let trace = place_and_fulfil(&app, order_event()).await;
+    // Inside a span, as lambda_runtime's `Lambda runtime invoke` span surrounds every invocation.
+    let runtime = tracing::info_span!("Lambda runtime invoke");
+    let trace = place_and_fulfil(&app, order_event())
+        .instrument(runtime)
+        .await;
 
     assert!(links(&trace.server).is_empty());
 }
@@ -448,7 +453,6 @@ async fn place_while_queue_1_is_down(app: &TestApp, event: ApiEvent) -> String {
 
 /// One relay run, inside its own invocation span, that publishes exactly one row.
 async fn relay_once(app: &TestApp) {
-    use tracing::Instrument;
     let relay = tracing::info_span!("relay invocation");
     let settings = RelaySettings {
         min_age: std::time::Duration::ZERO,
