@@ -462,8 +462,13 @@ variable "otel_exporter_otlp_timeout_ms" {
 
 variable "otel_traces_sampler" {
   type        = string
-  description = "OTEL_TRACES_SAMPLER for every function."
-  default     = "parentbased_always_on"
+  description = "OTEL_TRACES_SAMPLER for every function. Every order is traced: the API functions start each request's trace and the consumers continue it, so only samplers that record every trace are allowed (cost is controlled by the indexing percentage and span attributes, never by dropping spans)."
+  default     = "always_on"
+
+  validation {
+    condition     = contains(["always_on", "parentbased_always_on"], var.otel_traces_sampler)
+    error_message = "otel_traces_sampler must be always_on or parentbased_always_on: a ratio sampler would leave orders without a trace."
+  }
 }
 
 variable "log_retention_days" {

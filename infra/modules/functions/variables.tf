@@ -167,8 +167,8 @@ variable "db_ssl_root_cert" {
 
 variable "otel_traces_sampler" {
   type        = string
-  description = "OTEL_TRACES_SAMPLER value."
-  default     = "parentbased_always_on"
+  description = "OTEL_TRACES_SAMPLER value: a sampler that records every trace (the root module restricts it)."
+  default     = "always_on"
 }
 
 variable "otel_resource_attributes" {

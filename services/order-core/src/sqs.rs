@@ -68,7 +68,8 @@ where
     response
 }
 
-/// The consumer span of one message: a child of its producer, which the batch span links to.
+/// The consumer span of one message: a child of its producer, which the batch span links to. The producer is
+/// ours, so its context is continued and recorded whatever its sampled flag says.
 fn message_span(
     queue: Queue,
     message_id: &str,
@@ -86,7 +87,7 @@ fn message_span(
         trace_id = tracing::field::Empty,
         order_id = tracing::field::Empty,
     );
-    let producer = telemetry::extract(&trace_attributes(record));
+    let producer = telemetry::extract_own(&trace_attributes(record));
     let producer_span = producer.span().span_context().clone();
     if producer_span.is_valid() {
         batch_span.add_link(producer_span);

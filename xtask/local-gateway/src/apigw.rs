@@ -24,6 +24,8 @@ pub struct Context<'a> {
     pub source_ip: String,
     /// The authorizer's claims, when the operation is guarded.
     pub claims: Option<Map<String, Value>>,
+    /// `X-Amzn-Trace-Id` as active tracing sets it ([`crate::xray`]); it replaces the client's.
+    pub trace_header: String,
 }
 
 /// The proxy event for `method path?query` matched to `route`.
@@ -41,6 +43,9 @@ pub fn proxy_event(
     headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
     if let Ok(ip) = HeaderValue::from_str(&cx.source_ip) {
         headers.append("x-forwarded-for", ip);
+    }
+    if let Ok(trace) = HeaderValue::from_str(&cx.trace_header) {
+        headers.insert("x-amzn-trace-id", trace);
     }
     let now = chrono::Utc::now();
 

@@ -9,6 +9,8 @@ pub use order_contract::config::ConfigError;
 use order_contract::config::{optional, parsed_or, required};
 use order_contract::topology::{self, FUNCTIONS, Queue, Trigger};
 
+use crate::xray::SamplingRule;
+
 /// Where the Cognito user-pool authorizer gets its keys and what it expects in tokens.
 #[derive(Clone, Debug)]
 pub struct CognitoSettings {
@@ -54,6 +56,8 @@ pub struct Settings {
     pub region: String,
     /// API Gateway stage name: events carry it in `requestContext.stage` and `requestContext.path`.
     pub stage: String,
+    /// The stage's X-Ray sampling rule (`GATEWAY_XRAY_RESERVOIR`, `GATEWAY_XRAY_FIXED_RATE`): X-Ray's default.
+    pub xray_sampling: SamplingRule,
 }
 
 impl Settings {
@@ -94,6 +98,16 @@ impl Settings {
             relay_interval: Duration::from_secs(parsed_or("RELAY_INTERVAL_SECONDS", 60)?),
             region: optional("AWS_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
             stage: optional("GATEWAY_STAGE").unwrap_or_else(|| "local".to_owned()),
+            xray_sampling: SamplingRule {
+                reservoir_per_second: parsed_or(
+                    "GATEWAY_XRAY_RESERVOIR",
+                    SamplingRule::AWS_DEFAULT.reservoir_per_second,
+                )?,
+                fixed_rate: parsed_or(
+                    "GATEWAY_XRAY_FIXED_RATE",
+                    SamplingRule::AWS_DEFAULT.fixed_rate,
+                )?,
+            },
         }
         .validated()
     }
@@ -108,6 +122,9 @@ impl Settings {
         }
         if self.poll.wait > Duration::from_secs(20) {
             return Err(invalid("SQS_WAIT_SECONDS", "SQS long-polls at most 20 s"));
+        }
+        if !(0.0..=1.0).contains(&self.xray_sampling.fixed_rate) {
+            return Err(invalid("GATEWAY_XRAY_FIXED_RATE", "a share from 0 to 1"));
         }
         if self.relay_interval.is_zero() {
             return Err(invalid("RELAY_INTERVAL_SECONDS", "must be at least 1"));

@@ -30,6 +30,8 @@ pub struct Api {
     pub account_id: String,
     /// [`INTEGRATION_TIMEOUT`], but for tests.
     pub integration_timeout: Duration,
+    /// Active tracing: the `X-Amzn-Trace-Id` every event carries.
+    pub tracing: crate::xray::Tracing,
 }
 
 /// The router: every path goes through [`handle`]; the OpenAPI routes decide.
@@ -85,6 +87,12 @@ async fn serve(
         account_id: &api.account_id,
         source_ip: peer.ip().to_string(),
         claims,
+        trace_header: api.tracing.trace_header(
+            parts
+                .headers
+                .get("x-amzn-trace-id")
+                .and_then(|v| v.to_str().ok()),
+        ),
     };
     let event = apigw::proxy_event(
         &parts.method,

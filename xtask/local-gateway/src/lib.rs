@@ -13,6 +13,7 @@ pub mod relay;
 pub mod sqs;
 #[cfg(test)]
 mod testing;
+pub mod xray;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -92,6 +93,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         stage: settings.stage.clone(),
         account_id,
         integration_timeout: http::INTEGRATION_TIMEOUT,
+        tracing: xray::Tracing::new(settings.xray_sampling),
     });
     let listener = tokio::net::TcpListener::bind(settings.listen_addr)
         .await

@@ -1,6 +1,10 @@
 //! One trace per order, seen from outside: the real function binaries (under `cargo lambda watch`) export their
 //! spans over OTLP/HTTP to the stack's `otlp-sink`, which `cargo xtask test` points them at; these tests read what
 //! it received. Run outside `cargo xtask test`, they fail and say so.
+//!
+//! `cargo xtask test` runs the gateway with a sampling rule of nothing (`XraySampling::NEVER`): every request
+//! reaches create-order with `X-Amzn-Trace-Id: …;Sampled=0`, as most do from API Gateway at volume. Each trace
+//! is found the way the runbook finds it, by the order id.
 
 mod support;
 
@@ -50,11 +54,69 @@ async fn trace_covering(trace: &str, services: &[&str]) -> Vec<Value> {
     }
 }
 
-async fn place_order(token: &str, traceparent: &str) -> String {
-    let response = reqwest::Client::new()
+/// The trace create-order's server span for `order` started, once its spans from every one of `services`
+/// arrived; and that server span.
+async fn trace_of_order(order: &str, services: &[&str]) -> (Vec<Value>, Value) {
+    let deadline = Instant::now() + BOUND;
+    let server = loop {
+        let servers: Vec<Value> = std::fs::read_to_string(spans_file())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|s| s["name"] == "POST /orders" && s["attributes"]["order.id"] == order)
+            .collect();
+        match servers.as_slice() {
+            [server] => break server.clone(),
+            [] if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(500)).await,
+            other => panic!("order {order}: {} server spans", other.len()),
+        }
+    };
+    let spans = trace_covering(server["trace_id"].as_str().unwrap(), services).await;
+    (spans, server)
+}
+
+/// The server span's links as (source, trace id, span id, sampled).
+fn links(server: &Value) -> Vec<(String, String, String, bool)> {
+    server["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            (
+                l["attributes"]["link.source"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                l["trace_id"].as_str().unwrap_or_default().to_owned(),
+                l["span_id"].as_str().unwrap_or_default().to_owned(),
+                l["sampled"] == true,
+            )
+        })
+        .collect()
+}
+
+/// The server span's link to API Gateway's (here: the local gateway's) X-Ray context.
+fn gateway_link(server: &Value) -> (String, String, String, bool) {
+    let found: Vec<_> = links(server)
+        .into_iter()
+        .filter(|(source, ..)| source == "x-amzn-trace-id")
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one link to the gateway's context: {server}"
+    );
+    found.into_iter().next().unwrap()
+}
+
+async fn place_order(token: &str, traceparent: Option<&str>) -> String {
+    let mut request = reqwest::Client::new()
         .post(format!("{}/orders", stack().gateway))
-        .bearer_auth(token)
-        .header("traceparent", traceparent)
+        .bearer_auth(token);
+    if let Some(traceparent) = traceparent {
+        request = request.header("traceparent", traceparent);
+    }
+    let response = request
         .json(&json!({"items": [{"product_id": TEE, "quantity": 1}]}))
         .send()
         .await
@@ -124,19 +186,27 @@ async fn one_trace_covers_create_order_process_order_and_update_stock() {
     let token = stack().sign_in().await.id;
     let (trace, caller) = new_trace();
 
-    let id = place_order(&token, &format!("00-{trace}-{caller}-01")).await;
+    let id = place_order(&token, Some(&format!("00-{trace}-{caller}-01"))).await;
     wait_fulfilled(&token, &id).await;
 
-    let spans = trace_covering(&trace, &["create-order", "process-order", "update-stock"]).await;
-    let server = by_name(&spans, "create-order", "POST /orders");
-    assert_eq!(server.len(), 1, "{spans:#?}");
-    assert_eq!(
-        server[0]["parent_span_id"],
-        caller.as_str(),
-        "continues the caller's trace"
+    let (spans, server) =
+        trace_of_order(&id, &["create-order", "process-order", "update-stock"]).await;
+    assert_ne!(
+        server["trace_id"],
+        trace.as_str(),
+        "a client never picks our trace"
     );
-    assert_eq!(server[0]["attributes"]["order_id"], id.as_str());
-    let server_id = server[0]["span_id"].as_str().unwrap();
+    assert!(
+        spans_of(&trace).is_empty(),
+        "nothing of ours joins the client's trace"
+    );
+    assert_eq!(
+        server["parent_span_id"], "",
+        "the request starts its own trace"
+    );
+    assert!(links(&server).contains(&("traceparent".into(), trace.clone(), caller.clone(), true)));
+    assert_eq!(server["attributes"]["order_id"], id.as_str());
+    let server_id = server["span_id"].as_str().unwrap();
     let processed = by_name(&spans, "process-order", "orders process");
     let updated = by_name(&spans, "update-stock", "stock process");
     assert_eq!(
@@ -182,7 +252,7 @@ async fn a_relay_published_orders_trace_still_starts_at_its_http_request() {
 
     // Queue 1 is down while the order is placed: create-order answers 202 and keeps the message in its outbox.
     sqs.delete_queue().queue_url(&url).send().await.unwrap();
-    let id = place_order(&token, &format!("00-{trace}-{caller}-01")).await;
+    let id = place_order(&token, Some(&format!("00-{trace}-{caller}-01"))).await;
     sqs.create_queue()
         .queue_name("orders")
         .set_attributes(Some(attributes))
@@ -191,8 +261,8 @@ async fn a_relay_published_orders_trace_still_starts_at_its_http_request() {
         .unwrap();
     wait_fulfilled(&token, &id).await;
 
-    let spans = trace_covering(
-        &trace,
+    let (spans, server) = trace_of_order(
+        &id,
         &[
             "create-order",
             "outbox-relay",
@@ -201,10 +271,9 @@ async fn a_relay_published_orders_trace_still_starts_at_its_http_request() {
         ],
     )
     .await;
-    let server = by_name(&spans, "create-order", "POST /orders");
-    assert_eq!(server.len(), 1);
-    assert_eq!(server[0]["parent_span_id"], caller.as_str());
-    let server_id = server[0]["span_id"].as_str().unwrap();
+    assert_ne!(server["trace_id"], trace.as_str());
+    assert!(links(&server).contains(&("traceparent".into(), trace, caller, true)));
+    let server_id = server["span_id"].as_str().unwrap();
     let relayed = by_name(&spans, "outbox-relay", "orders publish");
     assert!(!relayed.is_empty(), "the relay published it: {spans:#?}");
     assert!(
@@ -217,6 +286,38 @@ async fn a_relay_published_orders_trace_still_starts_at_its_http_request() {
             .iter()
             .any(|p| relayed.iter().any(|r| r["span_id"] == p["parent_span_id"]))
     );
+}
+
+#[tokio::test]
+async fn an_order_the_gateway_did_not_sample_still_has_its_whole_trace() {
+    let token = stack().sign_in().await.id;
+
+    let id = place_order(&token, None).await;
+    wait_fulfilled(&token, &id).await;
+
+    let (spans, server) =
+        trace_of_order(&id, &["create-order", "process-order", "update-stock"]).await;
+    let (_, gateway_trace, _, sampled) = gateway_link(&server);
+    assert!(
+        !sampled,
+        "the gateway's rule said Sampled=0 (cargo xtask test runs it so)"
+    );
+    assert_ne!(server["trace_id"], gateway_trace.as_str());
+    assert_eq!(server["parent_span_id"], "");
+    let server_id = server["span_id"].as_str().unwrap();
+    for (service, name) in [
+        ("create-order", "orders publish"),
+        ("process-order", "orders process"),
+        ("process-order", "stock publish"),
+        ("update-stock", "stock process"),
+    ] {
+        let found = by_name(&spans, service, name);
+        assert_eq!(found.len(), 1, "{service} {name}: {spans:#?}");
+        assert!(
+            descends_from(&spans, found[0], server_id),
+            "{service} {name}"
+        );
+    }
 }
 
 async fn sqs_client() -> aws_sdk_sqs::Client {

@@ -64,8 +64,8 @@ pub fn start(
     stack: &Stack,
     cognito_endpoint: &str,
     aws: &Resources,
-    invoke_base: &str,
-    port: u16,
+    (invoke_base, port): (&str, u16),
+    xray: super::XraySampling,
 ) -> Result<Background> {
     let mut cmd = tools::cargo(root);
     cmd.args(["run", "--quiet", "-p", "local-gateway"])
@@ -78,6 +78,8 @@ pub fn start(
         .env(Queue::Orders.url_variable(), &aws.orders_queue_url)
         .env(Queue::Stock.url_variable(), &aws.stock_queue_url)
         .env("RUST_LOG", "info")
+        .env("GATEWAY_XRAY_RESERVOIR", xray.reservoir.to_string())
+        .env("GATEWAY_XRAY_FIXED_RATE", xray.fixed_rate.to_string())
         .envs(GATEWAY_TUNING)
         .envs(stack.aws_env.clone());
     for function in &FUNCTIONS {

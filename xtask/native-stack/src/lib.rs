@@ -33,6 +33,28 @@ pub struct Options {
     pub gateway_port: Option<u16>,
     /// Let `cargo lambda watch` rebuild and restart a function when its code changes.
     pub hot_reload: bool,
+    /// The gateway's X-Ray sampling rule: which requests reach the functions with `Sampled=1`.
+    pub xray_sampling: XraySampling,
+}
+
+/// An X-Ray sampling rule for the local gateway (its `GATEWAY_XRAY_RESERVOIR` and `GATEWAY_XRAY_FIXED_RATE`).
+#[derive(Clone, Copy, Debug)]
+pub struct XraySampling {
+    pub reservoir: u32,
+    pub fixed_rate: f64,
+}
+
+impl XraySampling {
+    /// X-Ray's default rule, which API Gateway applies in AWS: 1 request per second, then 5 %.
+    pub const AWS_DEFAULT: Self = Self {
+        reservoir: 1,
+        fixed_rate: 0.05,
+    };
+    /// `Sampled=0` on every request.
+    pub const NEVER: Self = Self {
+        reservoir: 0,
+        fixed_rate: 0.0,
+    };
 }
 
 /// A running stack. Dropping it stops every process, the gateway first.
@@ -234,7 +256,14 @@ fn run_parts(
 
     steps.step("local gateway");
     let port = gateway::port(options.gateway_port)?;
-    let gateway = gateway::start(root, stack, &emulators.cognito, &aws, &invoke_base, port)?;
+    let gateway = gateway::start(
+        root,
+        stack,
+        &emulators.cognito,
+        &aws,
+        (&invoke_base, port),
+        options.xray_sampling,
+    )?;
     stack.processes.push(gateway);
     stack.gateway_url = format!("http://127.0.0.1:{port}");
     Ok(())

@@ -23,6 +23,7 @@ pub fn up(root: &Path) -> Result<()> {
         fresh_database: false,
         gateway_port: Some(3000),
         hot_reload: true,
+        xray_sampling: super::XraySampling::AWS_DEFAULT,
     };
     let mut stack = super::start(root, &options)?;
     print_usage(&stack, started.elapsed(), root);

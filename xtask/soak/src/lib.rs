@@ -41,6 +41,7 @@ pub fn soak(root: &Path, args: &[String]) -> Result<()> {
             fresh_database: true,
             gateway_port: None,
             hot_reload: false,
+            xray_sampling: stack::XraySampling::AWS_DEFAULT,
         },
     )?;
     run(&mut stack, orders)

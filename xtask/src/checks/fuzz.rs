@@ -35,6 +35,7 @@ pub fn fuzz(root: &Path, args: &[String]) -> Result<()> {
         fresh_database: true,
         gateway_port: None,
         hot_reload: false,
+        xray_sampling: stack::XraySampling::AWS_DEFAULT,
     };
     let stack = stack::start(root, &options)?;
     let mut args = args.to_vec();

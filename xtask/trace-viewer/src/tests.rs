@@ -104,3 +104,45 @@ fn a_span_file_from_before_timings_is_reported_not_drawn() {
 
     assert!(error.contains("no timings"), "{error}");
 }
+
+#[test]
+fn an_order_placed_while_the_gateway_did_not_sample_is_found_with_its_whole_trace() {
+    // As otlp-sink writes them now: the request's trace starts at create-order's server span (a root, linked to
+    // the gateway's unsampled X-Ray context); lambda_runtime's invoke span is a trace of its own.
+    let order = "0193a000-0000-7000-8000-0000000000cc";
+    let line = |service: &str, trace: &str, id: &str, parent: &str, name: &str, start: u64| {
+        format!(
+            r#"{{"service":"{service}","trace_id":"{trace}","span_id":"{id}","parent_span_id":"{parent}","name":"{name}","kind":2,"start_unix_nano":{start},"end_unix_nano":{end},"status":"unset","attributes":{{"order.id":"{order}"}},"links":[{{"trace_id":"5759e988bd862e3fe1be46a994272793","span_id":"53995c3f42cd8ad8","sampled":false,"attributes":{{"link.source":"x-amzn-trace-id"}}}}],"otlp_bytes":300}}"#,
+            end = start + 1_000_000
+        )
+    };
+    let ours = "11111111111111111111111111111111";
+    let text = [
+        line("create-order", ours, "a1a1a1a1a1a1a1a1", "", "POST /orders", 1),
+        line("create-order", ours, "a2a2a2a2a2a2a2a2", "a1a1a1a1a1a1a1a1", "orders publish", 2),
+        line("process-order", ours, "a3a3a3a3a3a3a3a3", "a2a2a2a2a2a2a2a2", "orders process", 3),
+        line("process-order", ours, "a4a4a4a4a4a4a4a4", "a3a3a3a3a3a3a3a3", "stock publish", 4),
+        line("update-stock", ours, "a5a5a5a5a5a5a5a5", "a4a4a4a4a4a4a4a4", "stock process", 5),
+        r#"{"service":"create-order","trace_id":"22222222222222222222222222222222","span_id":"b1b1b1b1b1b1b1b1","parent_span_id":"","name":"Lambda runtime invoke","kind":1,"start_unix_nano":0,"end_unix_nano":9,"status":"unset","attributes":{}}"#.to_owned(),
+    ]
+    .join("\n");
+
+    let traces = find(&parse(&text).unwrap(), order).unwrap();
+
+    assert_eq!(traces.len(), 1);
+    let names: Vec<_> = outline(&traces[0])
+        .into_iter()
+        .map(|r| (r.0, r.1))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (0, "POST /orders".to_owned()),
+            (1, "orders publish".to_owned()),
+            (2, "orders process".to_owned()),
+            (3, "stock publish".to_owned()),
+            (4, "stock process".to_owned()),
+        ]
+    );
+    assert!(show(&text, order).unwrap().contains("update-stock"));
+}

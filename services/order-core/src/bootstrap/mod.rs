@@ -106,7 +106,7 @@ pub async fn wire(function: &'static Function) -> anyhow::Result<Wired> {
     Ok(wired)
 }
 
-/// An HTTP function: one server span per request (child of the caller's trace), the handler's errors rendered
+/// An HTTP function: one server span per request (a new trace, linked to the caller's context), the handler's errors rendered
 /// as problem+json.
 pub async fn serve_http<F, Fut>(
     function: &'static Function,

@@ -69,8 +69,8 @@ where
     }
 }
 
-/// Serves one request the way every HTTP function does: a server span in the caller's trace, the handler's
-/// error rendered as problem+json, the status recorded on the span.
+/// Serves one request the way every HTTP function does: a server span that starts the request's trace, the
+/// handler's error rendered as problem+json, the status recorded on the span.
 pub async fn serve<F>(req: Request, handler: impl FnOnce(Request) -> F) -> Response<Body>
 where
     F: Future<Output = Result<Response<Body>, ApiError>>,
@@ -82,7 +82,8 @@ where
     response
 }
 
-/// The server span of one request, a child of the caller's trace (W3C or X-Ray headers).
+/// The server span of one request: the root of a new trace, linked to the caller's W3C or X-Ray context (a
+/// public endpoint never lets a caller choose our trace or its sampling).
 pub fn server_span(req: &Request) -> tracing::Span {
     let route = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(ctx)) => ctx.resource_path.clone().unwrap_or_default(),
@@ -98,7 +99,7 @@ pub fn server_span(req: &Request) -> tracing::Span {
     span.record("http.route", route);
     span.record("url.path", req.uri().path());
     span.record("request_id", request_id(req));
-    crate::telemetry::adopt(&span, crate::telemetry::extract_http(req.headers()));
+    crate::telemetry::start_at_edge(&span, req.headers());
     span
 }
 

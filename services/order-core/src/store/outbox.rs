@@ -138,7 +138,7 @@ impl Claimed {
         }
         let written_by: TraceContext =
             serde_json::from_value(row.trace_context.clone()).unwrap_or_default();
-        telemetry::adopt(&span, telemetry::extract(&written_by));
+        telemetry::adopt(&span, telemetry::extract_own(&written_by));
         let message = OutgoingMessage {
             id: row.id,
             body: row.payload.to_string(),

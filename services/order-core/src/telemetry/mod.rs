@@ -6,6 +6,7 @@
 //! `AWS_OTLP_TRACES_ENDPOINT` and `TELEMETRY_HASH_SALT`; see [`export`] for where spans go. Without a destination,
 //! spans are not exported but trace ids still flow through messages and logs.
 
+mod edge;
 pub mod export;
 mod json_log;
 pub mod metrics;
@@ -26,6 +27,7 @@ use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitEx
 use crate::config::optional;
 use crate::messages::TraceContext;
 
+pub use edge::{LINK_SOURCE, caller_contexts, extract_own, start_at_edge};
 pub use privacy::{CUSTOMER_HASH, Customer, ORDER_ID, customer_hash};
 
 /// Keeps the tracer provider alive; flush it at the end of every invocation.
@@ -124,7 +126,7 @@ pub fn extract(carrier: &HashMap<String, String>) -> Context {
             {
                 carrier.remove("tracestate");
             }
-            global::get_text_map_propagator(|p| p.extract(&carrier))
+            TraceContextPropagator::new().extract(&carrier)
         }
         _ => Context::new(),
     }
@@ -155,21 +157,6 @@ fn well_formed_traceparent(value: &str) -> bool {
         }
         _ => false,
     }
-}
-
-/// The caller's context from HTTP headers: W3C `traceparent`/`tracestate`, else API Gateway's
-/// `X-Amzn-Trace-Id` (X-Ray format). Malformed values start a fresh trace.
-pub fn extract_http(headers: &lambda_http::http::HeaderMap) -> Context {
-    let carrier: HashMap<String, String> = headers
-        .iter()
-        .filter(|(_, v)| v.len() <= 1024)
-        .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned())))
-        .collect();
-    let w3c = extract(&carrier);
-    if w3c.span().span_context().is_valid() {
-        return w3c;
-    }
-    opentelemetry_aws::trace::XrayPropagator::new().extract(&carrier)
 }
 
 /// Makes `span` a child of the remote `parent` and records its trace id for the JSON logs.

@@ -57,6 +57,7 @@ pub fn coldstart(root: &Path) -> Result<()> {
         fresh_database: true,
         gateway_port: None,
         hot_reload: false,
+        xray_sampling: stack::XraySampling::AWS_DEFAULT,
     };
     let stack = stack::start(root, &options)?;
     let rows = binaries

@@ -32,6 +32,8 @@ fn context(claims: Option<Map<String, Value>>) -> Context<'static> {
         account_id: "123456789012",
         source_ip: "127.0.0.1".into(),
         claims,
+        trace_header: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
+            .into(),
     }
 }
 

@@ -1,8 +1,9 @@
 //! otlp-sink: a dev-only OTLP/HTTP trace receiver for the native stack (where Jaeger, a container, cannot run).
 //!
 //! Decodes `POST /v1/traces` (protobuf) and appends one JSON line per span to `OTLP_SINK_FILE`:
-//! `{service, trace_id, span_id, parent_span_id, name, kind, start_unix_nano, end_unix_nano, status, attributes}`
-//! (`status`: `unset`, `ok` or `error`). The end-to-end tests read it to check that one trace covers an order's
+//! `{service, trace_id, span_id, parent_span_id, name, kind, start_unix_nano, end_unix_nano, status, attributes,
+//! links, otlp_bytes}` (`status`: `unset`, `ok` or `error`; `links`: `{trace_id, span_id, sampled, attributes}`
+//! each; `otlp_bytes`: the span's size in the OTLP protobuf, for cost estimates). The end-to-end tests read it to check that one trace covers an order's
 //! whole life; `cargo xtask trace` and `jq` read it for people.
 
 use std::io::Write;
@@ -12,7 +13,7 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::post;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value::Value};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use serde_json::{Map, json};
@@ -40,6 +41,28 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn attributes(attributes: &[KeyValue]) -> Map<String, serde_json::Value> {
+    attributes
+        .iter()
+        .map(|kv| (kv.key.clone(), text(&kv.value)))
+        .collect()
+}
+
+/// A span's links (OTLP `flags`: the low byte is the W3C trace flags, bit 0 "sampled").
+fn links(span: &Span) -> Vec<serde_json::Value> {
+    span.links
+        .iter()
+        .map(|link| {
+            json!({
+                "trace_id": hex(&link.trace_id),
+                "span_id": hex(&link.span_id),
+                "sampled": link.flags & 1 == 1,
+                "attributes": attributes(&link.attributes),
+            })
+        })
+        .collect()
+}
+
 /// One JSON line per span in `request`.
 fn lines(request: &ExportTraceServiceRequest) -> Vec<String> {
     let mut out = Vec::new();
@@ -52,11 +75,6 @@ fn lines(request: &ExportTraceServiceRequest) -> Vec<String> {
             .unwrap_or(json!("unknown"));
         for scope in &resource.scope_spans {
             for span in &scope.spans {
-                let attributes: Map<String, serde_json::Value> = span
-                    .attributes
-                    .iter()
-                    .map(|kv| (kv.key.clone(), text(&kv.value)))
-                    .collect();
                 out.push(
                     json!({
                         "service": service,
@@ -68,7 +86,9 @@ fn lines(request: &ExportTraceServiceRequest) -> Vec<String> {
                         "start_unix_nano": span.start_time_unix_nano,
                         "end_unix_nano": span.end_time_unix_nano,
                         "status": status(span),
-                        "attributes": attributes,
+                        "attributes": attributes(&span.attributes),
+                        "links": links(span),
+                        "otlp_bytes": span.encoded_len(),
                     })
                     .to_string(),
                 );

@@ -79,6 +79,7 @@ async fn gateway_with(invocations: Arc<AtomicUsize>, jwks: &JwksServer) -> Strin
         stage: "local".into(),
         account_id: "123456789012".into(),
         integration_timeout: Duration::from_millis(500),
+        tracing: crate::xray::Tracing::new(crate::xray::SamplingRule::AWS_DEFAULT),
     };
     serve(router(Arc::new(api))).await
 }
@@ -137,6 +138,59 @@ async fn a_request_reaches_the_function_as_a_proxy_event_and_its_response_comes_
     assert_eq!(event["requestContext"]["requestId"], request_id.as_str());
     assert_eq!(event["requestContext"]["identity"]["sourceIp"], "127.0.0.1");
     assert!(event["requestContext"].get("authorizer").is_none());
+}
+
+#[tokio::test]
+async fn every_event_carries_an_x_ray_trace_header_and_the_clients_other_headers() {
+    let url = gateway(Arc::default()).await;
+    let client = reqwest::Client::new();
+
+    let plain: Value = client
+        .get(format!("{url}/things/42"))
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let passed: Value = client
+        .get(format!("{url}/things/42"))
+        .header(
+            "X-Amzn-Trace-Id",
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let header = plain["headers"]["x-amzn-trace-id"].as_str().unwrap();
+    assert!(
+        header.starts_with("Root=1-")
+            && header.contains(";Parent=")
+            && header.contains(";Sampled="),
+        "{header}"
+    );
+    assert_eq!(
+        plain["headers"]["traceparent"],
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    );
+    let header = passed["headers"]["x-amzn-trace-id"].as_str().unwrap();
+    assert!(header.starts_with("Root=1-5759e988-bd862e3fe1be46a994272793;Parent="));
+    assert!(
+        !header.contains("53995c3f42cd8ad8") && header.ends_with(";Sampled=0"),
+        "{header}"
+    );
+    assert_eq!(
+        passed["multiValueHeaders"]["x-amzn-trace-id"],
+        json!([header])
+    );
 }
 
 #[tokio::test]
