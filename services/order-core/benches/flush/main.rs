@@ -45,7 +45,7 @@ fn main() {
     let iterations: usize = std::env::var("BENCH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+        .unwrap_or(400);
     let after = |ms| Some(Answer::After(Duration::from_millis(ms)));
     let scenarios = [
         ("export off", None, false),
@@ -61,7 +61,8 @@ fn main() {
         before_response,
     });
     println!(
-        "{iterations} invocations per scenario (after {WARM_UP} warm-up), {SPANS} spans each; ms"
+        "{iterations} invocations per scenario (after {WARM_UP} warm-up), {SPANS} spans each, the scenarios \
+         taking turns; ms"
     );
     println!(
         "{:<36} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10}",
@@ -74,11 +75,21 @@ fn main() {
         "busy p50",
         "busy p99"
     );
-    let mut off: Option<(f64, f64)> = None;
-    for scenario in &scenarios {
-        let m = run(scenario, iterations);
+    let mut running: Vec<Running> = scenarios.iter().map(Running::start).collect();
+    // One invocation of each scenario in turn, so the machine's other load falls on all of them alike.
+    for i in 0..WARM_UP + iterations {
+        for r in &mut running {
+            r.invoke(i, i >= WARM_UP);
+        }
+    }
+    let measured: Vec<Measured> = running.into_iter().map(Running::finish).collect();
+    let off = &measured[0];
+    let (base50, base99) = (
+        percentile(&off.latency, 50.0),
+        percentile(&off.latency, 99.0),
+    );
+    for (scenario, m) in scenarios.iter().zip(&measured) {
         let (p50, p99) = (percentile(&m.latency, 50.0), percentile(&m.latency, 99.0));
-        let (base50, base99) = *off.get_or_insert((p50, p99));
         let (busy50, busy99) = (
             percentile(&m.busy_after, 50.0),
             percentile(&m.busy_after, 99.0),
@@ -111,50 +122,80 @@ fn main() {
     }
 }
 
-/// Runs the function process for one scenario and feeds it `iterations` events after the warm-up.
-fn run(scenario: &Scenario, iterations: usize) -> Measured {
-    let api = RuntimeApi::start();
-    let collector = scenario.collector.map(|a| Collector::start(a, MARKER));
-    let log = std::env::temp_dir().join(format!("flush-bench-{}.log", api.port));
-    let out = std::fs::File::create(&log).unwrap();
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.env("FLUSH_BENCH_FUNCTION", "1")
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", api.port))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "flush-bench")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("OTEL_BSP_SCHEDULE_DELAY", "600000") // only the flushes export
-        .env("RUST_LOG", "warn")
-        .env_remove("OTEL_EXPORTER_OTLP_TIMEOUT")
-        .env_remove("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out);
-    match &collector {
-        Some(c) => cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", &c.endpoint),
-        None => cmd.env("OTEL_TRACES_EXPORTER", "none"),
-    };
-    if scenario.before_response {
-        cmd.env("FLUSH_BENCH_BEFORE_RESPONSE", "1");
-    }
-    let mut child = cmd.spawn().expect("the bench binary runs as a function");
-    let event = include_str!("../../tests/fixtures/apigw_rest_post_orders.json");
-    let (mut latency, mut busy_after) = (Vec::new(), Vec::new());
-    for i in 0..WARM_UP + iterations {
-        let invocation = api.invoke(format!("flush-bench-{i}"), event.to_owned());
-        if i >= WARM_UP {
-            latency.push(invocation.latency.as_secs_f64() * 1000.0);
-            busy_after.push(invocation.busy_after.as_secs_f64() * 1000.0);
+/// One scenario's function process, its Runtime API and collector, and what it measured so far.
+struct Running {
+    api: RuntimeApi,
+    collector: Option<Collector>,
+    child: std::process::Child,
+    latency: Vec<f64>,
+    busy_after: Vec<f64>,
+    invoked: usize,
+}
+
+impl Running {
+    /// Starts the function process for `scenario`.
+    fn start(scenario: &Scenario) -> Self {
+        let api = RuntimeApi::start();
+        let collector = scenario.collector.map(|a| Collector::start(a, MARKER));
+        let log = std::env::temp_dir().join(format!("flush-bench-{}.log", api.port));
+        let out = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.env("FLUSH_BENCH_FUNCTION", "1")
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", api.port))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "flush-bench")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("OTEL_BSP_SCHEDULE_DELAY", "600000") // only the flushes export
+            .env("RUST_LOG", "info") // as deployed: the spans are info spans
+            .env_remove("OTEL_EXPORTER_OTLP_TIMEOUT")
+            .env_remove("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out);
+        match &collector {
+            Some(c) => cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", &c.endpoint),
+            None => cmd.env("OTEL_TRACES_EXPORTER", "none"),
+        };
+        if scenario.before_response {
+            cmd.env("FLUSH_BENCH_BEFORE_RESPONSE", "1");
+        }
+        let child = cmd.spawn().expect("the bench binary runs as a function");
+        Self {
+            api,
+            collector,
+            child,
+            latency: Vec::new(),
+            busy_after: Vec::new(),
+            invoked: 0,
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    let sent = (WARM_UP + iterations) * SPANS;
-    Measured {
-        latency,
-        busy_after,
-        delivered: collector.map_or(0.0, |c| c.spans() as f64 * 100.0 / sent as f64),
-        by_extension: api.registered(),
+
+    /// One invocation, until the environment is idle again; kept if `measured`.
+    fn invoke(&mut self, i: usize, measured: bool) {
+        let event = include_str!("../../tests/fixtures/apigw_rest_post_orders.json");
+        let invocation = self
+            .api
+            .invoke(format!("flush-bench-{i}"), event.to_owned());
+        self.invoked += 1;
+        if measured {
+            self.latency.push(invocation.latency.as_secs_f64() * 1000.0);
+            self.busy_after
+                .push(invocation.busy_after.as_secs_f64() * 1000.0);
+        }
+    }
+
+    fn finish(mut self) -> Measured {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let sent = self.invoked * SPANS;
+        Measured {
+            latency: self.latency,
+            busy_after: self.busy_after,
+            delivered: self
+                .collector
+                .map_or(0.0, |c| c.spans() as f64 * 100.0 / sent as f64),
+            by_extension: self.api.registered(),
+        }
     }
 }
 
