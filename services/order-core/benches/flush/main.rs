@@ -1,8 +1,9 @@
 //! `cargo xtask bench flush`: what exporting spans costs the client and the environment, with the export after
-//! the response (order-core's `bootstrap::after_response`: an internal extension). Each scenario runs this bench
-//! binary again as a function process (the real runtime, layer and extension; a handler that builds a
+//! the response (order-core's `bootstrap::after_response`). Each scenario runs this bench binary again as a
+//! function process (the real runtime, after-response layer and internal extension; a handler that builds a
 //! create-order-sized span tree of 30 spans) under a Runtime API that sequences it as Lambda does
-//! ([`runtime_api`]), exporting to a collector that answers after 0, 20 or 50 ms or never ([`collector`]).
+//! ([`runtime_api`]), exporting to a collector that answers after 0, 20 or 50 ms or never ([`collector`]). The
+//! scenarios take turns, one invocation each, so the machine's other load falls on all of them alike.
 //!
 //! Per scenario: the latency the client sees (event handed out → response), its difference from the same with
 //! export off at p50 and p99, the share of spans the collector received, and how long the environment stays
