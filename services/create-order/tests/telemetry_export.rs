@@ -3,8 +3,8 @@
 //! `OTEL_EXPORTER_OTLP_ENDPOINT`), with the endpoint pointed at loopback:
 //! - every export request is SigV4-signed for `xray`, checked by recomputing the signature;
 //! - the exported spans carry `order.id` and never the caller's `sub`;
-//! - against a collector that accepts and never answers, an invocation still answers 202 within the flush
-//!   bound (300 ms by default) plus its normal time.
+//! - against a collector that accepts and never answers, an invocation still answers 202 in its normal time
+//!   (the export comes after the response and is bounded at 300 ms by default).
 //!
 //! Needs PostgreSQL and the SQS emulator: run with `cargo xtask test`.
 
@@ -23,7 +23,7 @@ async fn the_function_signs_every_otlp_request_with_sigv4_for_xray() {
     let mut function =
         Function::start(&world, &[("AWS_OTLP_TRACES_ENDPOINT", &receiver.url)]).await;
 
-    // Act: the flush at the end of each invocation exports its spans before the answer leaves.
+    // Act: after each answer, the extension exports the invocation's spans (`invoke` waits until it is done).
     let mut orders = Vec::new();
     for _ in 0..2 {
         let answer = function.invoke(post_order_event()).await;

@@ -24,12 +24,17 @@ pub fn bench(root: &Path, args: &[String]) -> Result<()> {
     }
 }
 
-/// The cost of flushing an invocation's spans, collector on loopback (order-core's `flush` bench).
+/// What exporting spans after the response costs the client and the environment, against collectors that
+/// answer after 0, 20 or 50 ms or never (order-core's `flush` bench, in the `flush-bench` profile: release
+/// optimisation without fat LTO, since it measures waiting).
 fn flush(root: &Path) -> Result<()> {
-    eprintln!("== span flush cost per invocation, collector on loopback");
+    eprintln!(
+        "== span export after the response: client latency, spans delivered, environment busy"
+    );
     let out = output(
         Command::new("cargo")
-            .args(["bench", "-q", "-p", "order-core", "--bench", "flush"])
+            .args(["bench", "-q", "--profile", "flush-bench"])
+            .args(["-p", "order-core", "--bench", "flush"])
             .current_dir(root),
     )?;
     print!("{out}");

@@ -4,6 +4,9 @@
 //! The first `GET .../invocation/next` gets the event; later ones are reported and never answered, so the
 //! function stays idle until it is killed. Everything the function sends is reported as an [`Event`] with the
 //! instant the whole request had arrived.
+//!
+//! An internal extension may register (the functions register their span export extension at init, as Lambda
+//! allows); its `GET .../extension/event/next` is never answered: one cold start needs no export.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,6 +19,8 @@ use anyhow::Result;
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
 const INVOCATION: &str = "/2018-06-01/runtime/invocation/";
+const REGISTER: &str = "/2020-01-01/extension/register";
+const EXTENSION_NEXT: &str = "/2020-01-01/extension/event/next";
 
 /// What the function did.
 pub enum Event {
@@ -111,6 +116,10 @@ fn serve(stream: TcpStream, invocation: &Invocation) -> Result<()> {
             if !invocation.served.swap(true, Ordering::SeqCst) {
                 send_event(&mut writer, invocation)?;
             } // later ones are never answered: the function idles here
+        } else if method == "POST" && target == REGISTER {
+            registered(&mut writer, invocation)?;
+        } else if method == "GET" && target == EXTENSION_NEXT {
+            // never answered: the extension idles with the function
         } else if let Some(rest) = target.strip_prefix(INVOCATION)
             && method == "POST"
         {
@@ -183,6 +192,26 @@ fn send_event(writer: &mut TcpStream, invocation: &Invocation) -> Result<()> {
         invocation.event.len()
     );
     writer.write_all(format!("{head}{}", invocation.event).as_bytes())?;
+    Ok(())
+}
+
+/// Registers an extension: its id, and the function it belongs to.
+fn registered(writer: &mut TcpStream, invocation: &Invocation) -> Result<()> {
+    let name = invocation
+        .function_arn
+        .rsplit(':')
+        .next()
+        .unwrap_or_default();
+    let body =
+        format!(r#"{{"functionName":"{name}","functionVersion":"$LATEST","handler":"bootstrap"}}"#);
+    writer.write_all(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+             Lambda-Extension-Identifier: xtask-extension\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )?;
     Ok(())
 }
 

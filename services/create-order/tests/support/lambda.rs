@@ -1,20 +1,14 @@
-//! The function as a process under a minimal Lambda Runtime API: `next` hands out queued events (and, with none
-//! queued, keeps the function waiting, idle, as Lambda does), `response` and `error` are reported to the test.
+//! The function as a process under a minimal Lambda Runtime API with the Extensions API ([`super::runtime_api`]):
+//! events go in one at a time, and what the function did comes back with its instants.
 
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use super::runtime_api::{self, Api, Behaviour, Reported};
 use super::{ACCESS_KEY, REGION, SECRET_KEY, SESSION_TOKEN, World, serve};
 
 /// Cold start (connecting the pool) plus one invocation, on a busy machine.
@@ -25,6 +19,8 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 pub struct Answer {
     pub body: Value,
     pub took: Duration,
+    /// When the response arrived.
+    pub at: Instant,
 }
 
 impl Answer {
@@ -33,36 +29,29 @@ impl Answer {
     }
 }
 
-enum Reported {
-    Served(Instant),
-    Response(Instant, String),
-    Error(String),
-}
-
-#[derive(Clone)]
-struct Runtime {
-    events: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, String)>>>,
-    reports: mpsc::UnboundedSender<Reported>,
-}
-
 /// The function as a process, with its runtime API.
 pub struct Function {
     child: Child,
     events: mpsc::UnboundedSender<(String, String)>,
     reports: mpsc::UnboundedReceiver<Reported>,
     log: std::path::PathBuf,
+    /// Whether its extension registered (seen in the reports so far).
+    pub extension: bool,
+    /// When the extension last asked for its next event since the last event was handed out.
+    extension_done: Option<Instant>,
 }
 
 impl Function {
     /// Starts `target/<profile>/create-order` with Terraform's kind of environment plus `extra`.
     pub async fn start(world: &World, extra: &[(&str, &str)]) -> Self {
+        Self::start_with(world, extra, Behaviour::default()).await
+    }
+
+    /// [`Function::start`] under a Runtime API that behaves as `behaviour` says.
+    pub async fn start_with(world: &World, extra: &[(&str, &str)], behaviour: Behaviour) -> Self {
         let (events, queued) = mpsc::unbounded_channel();
         let (reported, reports) = mpsc::unbounded_channel();
-        let runtime = Runtime {
-            events: Arc::new(tokio::sync::Mutex::new(queued)),
-            reports: reported,
-        };
-        let api = serve(runtime_api(runtime)).await;
+        let api = serve(runtime_api::router(Api::new(queued, reported, behaviour))).await;
         let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("create-order-{}.log", Uuid::new_v4().simple()));
         let out = std::fs::File::create(&log).unwrap();
@@ -97,27 +86,101 @@ impl Function {
             events,
             reports,
             log,
+            extension: false,
+            extension_done: None,
         }
     }
 
-    /// Sends one event and waits for the function's answer.
+    /// Sends one event, waits for the function's answer, then until the environment is idle again (the
+    /// runtime and its extension have asked for their next events): all of the invocation's work is done.
     pub async fn invoke(&mut self, event: String) -> Answer {
-        let id = Uuid::new_v4().to_string();
-        self.events.send((id, event)).unwrap();
-        let mut served = None;
+        let answer = self.answer(event).await;
+        self.idle().await;
+        answer
+    }
+
+    /// Sends one event and waits for the function's answer only.
+    pub async fn answer(&mut self, event: String) -> Answer {
+        let served = self.hand_out(event).await;
         loop {
-            let report = tokio::time::timeout(ANSWER_WITHIN, self.reports.recv()).await;
-            match report {
-                Ok(Some(Reported::Served(at))) => served = Some(at),
-                Ok(Some(Reported::Response(at, body))) => {
-                    let took = at - served.expect("served before answered");
+            match self.report().await {
+                Reported::Response(at, body) => {
                     let body = serde_json::from_str(&body).expect("a JSON answer");
-                    return Answer { body, took };
+                    let took = at - served;
+                    return Answer { body, took, at };
                 }
-                Ok(Some(Reported::Error(what))) => panic!("{what}\n{}", self.log_text()),
-                _ => panic!("no answer within {ANSWER_WITHIN:?}\n{}", self.log_text()),
+                Reported::Error(what) => panic!("{what}\n{}", self.log_text()),
+                _ => {}
             }
         }
+    }
+
+    /// Sends one event and waits until it is handed out to the runtime; returns when it was.
+    pub async fn hand_out(&mut self, event: String) -> Instant {
+        self.events
+            .send((Uuid::new_v4().to_string(), event))
+            .unwrap();
+        loop {
+            if let Reported::Served(at) = self.report().await {
+                return at;
+            }
+        }
+    }
+
+    /// Waits until the runtime, and the extension if one registered, have asked for their next events since
+    /// the last event was handed out; returns when the last of them did (in Lambda, the earliest the environment
+    /// can be frozen). Call it after the answer.
+    pub async fn idle(&mut self) -> Instant {
+        loop {
+            if let Reported::Next(runtime) = self.report().await {
+                let extension = loop {
+                    match (self.extension, self.extension_done) {
+                        (false, _) => break runtime,
+                        (true, Some(at)) => break at,
+                        (true, None) => {
+                            self.report().await;
+                        }
+                    }
+                };
+                return runtime.max(extension);
+            }
+        }
+    }
+
+    /// The next report, noting a registration and the extension's progress.
+    async fn report(&mut self) -> Reported {
+        let report = tokio::time::timeout(ANSWER_WITHIN, self.reports.recv()).await;
+        let Ok(Some(report)) = report else {
+            panic!("nothing within {ANSWER_WITHIN:?}\n{}", self.log_text());
+        };
+        match report {
+            Reported::Registered => self.extension = true,
+            Reported::Served(_) => self.extension_done = None,
+            Reported::ExtensionNext(at) => self.extension_done = Some(at),
+            _ => {}
+        }
+        report
+    }
+
+    /// Sends the process `signal` (`TERM`, `KILL`, `STOP`…).
+    pub fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -{signal} failed");
+    }
+
+    /// Waits up to `within` for the process to exit.
+    pub async fn exited(&mut self, within: Duration) -> ExitStatus {
+        let until = Instant::now() + within;
+        while Instant::now() < until {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("still running after {within:?}\n{}", self.log_text());
     }
 
     pub fn log_text(&self) -> String {
@@ -127,61 +190,10 @@ impl Function {
 
 impl Drop for Function {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn runtime_api(runtime: Runtime) -> Router {
-    Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/response",
-            post(response),
-        )
-        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-        .route("/2018-06-01/runtime/init/error", post(error))
-        .with_state(runtime)
-}
-
-/// Hands out the next queued event; with none queued the function waits here, idle, as in Lambda.
-async fn next(State(runtime): State<Runtime>) -> Response {
-    let Some((id, event)) = runtime.events.lock().await.recv().await else {
-        return axum::http::StatusCode::GONE.into_response();
-    };
-    let _ = runtime.reports.send(Reported::Served(Instant::now()));
-    let deadline = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
-        + 10_000;
-    let arn = format!("arn:aws:lambda:{REGION}:000000000000:function:create-order");
-    (
-        [
-            ("content-type", "application/json".to_owned()),
-            ("lambda-runtime-aws-request-id", id),
-            ("lambda-runtime-deadline-ms", deadline.to_string()),
-            ("lambda-runtime-invoked-function-arn", arn),
-        ],
-        event,
-    )
-        .into_response()
-}
-
-async fn response(
-    State(runtime): State<Runtime>,
-    Path(_id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let body = String::from_utf8_lossy(&body).into_owned();
-    let _ = runtime
-        .reports
-        .send(Reported::Response(Instant::now(), body));
-    (axum::http::StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
-}
-
-async fn error(State(runtime): State<Runtime>, uri: Uri, body: Bytes) -> Response {
-    let what = format!("{uri}: {}", String::from_utf8_lossy(&body));
-    let _ = runtime.reports.send(Reported::Error(what));
-    (axum::http::StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
 }

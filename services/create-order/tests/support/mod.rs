@@ -1,13 +1,15 @@
-//! The real create-order binary under a minimal Lambda Runtime API (an axum server on loopback), with a fresh
+//! The real create-order binary under a minimal Lambda Runtime and Extensions API (an axum server on loopback), with a fresh
 //! PostgreSQL database (migrations and demo catalogue) and a fresh queue on the SQS emulator that
 //! `cargo xtask test` runs (`AWS_ENDPOINT_URL`); plus an OTLP/HTTP receiver that records every request.
 #![allow(dead_code)] // each test binary uses a part
 
 mod lambda;
 mod otlp;
+pub mod runtime_api;
 pub mod sigv4;
 
-pub use lambda::Function;
+#[allow(unused_imports)] // each test binary uses a part
+pub use lambda::{Answer, Function};
 #[allow(unused_imports)] // each test binary uses a part
 pub use otlp::{Received, Receiver, black_hole, spans};
 

@@ -16,6 +16,8 @@ pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// When it had arrived.
+    pub at: std::time::Instant,
 }
 
 /// An OTLP/HTTP receiver on loopback: records each request, answers 200 with an empty export response.
@@ -37,6 +39,7 @@ impl Receiver {
                         path: uri.path().to_owned(),
                         headers,
                         body,
+                        at: std::time::Instant::now(),
                     });
                     ([("content-type", "application/x-protobuf")], Bytes::new())
                 }

@@ -1,6 +1,8 @@
 //! The one wiring path every function's `main` takes: telemetry, the AWS clients and the pool once at init,
-//! then per invocation the trigger's part inside the invocation span, and a span flush before the response
-//! leaves. Each `serve_*` is only the per-trigger part.
+//! then per invocation the trigger's part inside the invocation span; the spans are exported after the response
+//! ([`after_response`]). Each `serve_*` is only the per-trigger part.
+
+pub mod after_response;
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use crate::publisher::SqsSender;
 use crate::service::{Deps, OrderService, ServiceError};
 use crate::telemetry::{self, Telemetry};
 use crate::topology::{self, Function};
+use after_response::Export;
 
 /// Reads the database settings and builds the pool alone (no queues): for functions that only touch the
 /// database. The AWS configuration is loaded only when the credentials come from the secret (`DB_SECRET_ARN`),
@@ -77,17 +80,8 @@ pub fn on_shutdown(telemetry: Telemetry, db: Arc<Db>) {
 #[derive(Clone)]
 pub struct Wired {
     pub service: OrderService,
-    telemetry: Telemetry,
-}
-
-impl Wired {
-    /// Runs one invocation's work, then flushes its spans before the response leaves (Lambda may freeze the
-    /// environment right after).
-    pub async fn invoke<T>(&self, work: impl Future<Output = T>) -> T {
-        let out = work.await;
-        self.telemetry.flush();
-        out
-    }
+    /// Who exports each invocation's spans after its response.
+    export: Export,
 }
 
 /// Init, once per execution environment, phase by phase ([`crate::init_clock`]): the `init phases` log record is its last
@@ -98,9 +92,11 @@ pub async fn wire(function: &'static Function) -> anyhow::Result<Wired> {
     clock.mark("telemetry");
     let deps = deps(function, &mut clock).await?;
     on_shutdown(telemetry.clone(), deps.db.clone());
+    let export = Export::start(telemetry).await;
+    clock.mark("extension");
     let wired = Wired {
         service: OrderService::new(deps),
-        telemetry,
+        export,
     };
     clock.log(function.name);
     Ok(wired)
@@ -118,15 +114,15 @@ where
         + Send,
 {
     let wired = wire(function).await?;
-    lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| {
-        let (wired, handler) = (wired.clone(), handler.clone());
+    let export = wired.export.clone();
+    let handler = lambda_http::service_fn(move |req: lambda_http::Request| {
+        let (service, handler) = (wired.service.clone(), handler.clone());
         async move {
-            let service = wired.service.clone();
-            let response = wired.invoke(crate::http::serve(req, |req| handler(service, req)));
-            Ok::<_, std::convert::Infallible>(response.await)
+            let response = crate::http::serve(req, |req| handler(service, req)).await;
+            Ok::<_, std::convert::Infallible>(response)
         }
-    }))
-    .await
+    });
+    after_response::run(export, lambda_http::Adapter::from(handler)).await
 }
 
 /// An SQS consumer: an invocation span linked to every message's producer, a child span per message,
@@ -143,7 +139,8 @@ where
         return Err(format!("{} is not fed by a queue", function.name).into());
     };
     let wired = wire(function).await?;
-    lambda_runtime::run(lambda_runtime::service_fn(
+    let export = wired.export.clone();
+    let handler = lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<aws_lambda_events::sqs::SqsEvent>| {
             let (wired, handler) = (wired.clone(), handler.clone());
             let span = invocation::span(
@@ -164,12 +161,12 @@ where
                     service.publish_deferred(function.name).await;
                     response
                 };
-                let response = wired.invoke(batch.instrument(span.clone())).await;
+                let response = batch.instrument(span.clone()).await;
                 Ok::<_, std::convert::Infallible>(response)
             }
         },
-    ))
-    .await
+    );
+    after_response::run(export, handler).await
 }
 
 /// The invocation's deadline (`Lambda-Runtime-Deadline-Ms`) as an instant on this machine's clock, or `None`
@@ -191,7 +188,8 @@ pub async fn serve_scheduled(
     settings: RelaySettings,
 ) -> Result<(), lambda_runtime::Error> {
     let wired = wire(function).await?;
-    lambda_runtime::run(lambda_runtime::service_fn(
+    let export = wired.export.clone();
+    let handler = lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let wired = wired.clone();
             let name = format!("{} invoke", function.name);
@@ -202,7 +200,7 @@ pub async fn serve_scheduled(
                     .service
                     .relay_until(settings, deadline)
                     .instrument(span);
-                let report = wired.invoke(run).await?;
+                let report = run.await?;
                 if report.publish.failed > 0 {
                     let failed = report.publish.failed;
                     return Err(format!("{failed} outbox messages could not be published").into());
@@ -216,6 +214,6 @@ pub async fn serve_scheduled(
                 }))
             }
         },
-    ))
-    .await
+    );
+    after_response::run(export, handler).await
 }

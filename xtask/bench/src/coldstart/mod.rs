@@ -179,8 +179,9 @@ const PHASES_LEGEND: &str = "
 init, phase by phase (p50 of the runs, ms; wall/cpu): exec->main is the bench's spawn to the function's first
 line of init (loading the binary, starting the tokio runtime), the middle phases are the function's own
 `init phases` log record (wall clock / CPU time of all its threads), ready = the first GET .../next minus
-all of those (the runtime's own setup). Round trips = wall minus CPU of secret_fetch, pool_connect and
-first_query: the emulator's and PostgreSQL's share. ours = init minus the round trips.";
+all of those (the runtime's own setup). Round trips = wall minus CPU of secret_fetch, pool_connect,
+first_query and extension (registering the span export extension): the emulator's, PostgreSQL's and the
+Runtime API's share. ours = init minus the round trips.";
 
 /// The phase table and the issue's targets, from the functions' own records.
 fn print_phases(rows: &[Row]) -> Result<()> {

@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-/// The phases that wait on something outside the process: the emulator (Secrets Manager) and PostgreSQL.
-pub const EXTERNAL: [&str; 3] = ["secret_fetch", "pool_connect", "first_query"];
+/// The phases that wait on something outside the process: the emulator (Secrets Manager), PostgreSQL and the
+/// Runtime API (registering the span export extension).
+pub const EXTERNAL: [&str; 4] = ["secret_fetch", "pool_connect", "first_query", "extension"];
 
 /// One phase as the function logged it.
 #[derive(Clone, Debug, Deserialize)]
@@ -30,7 +31,7 @@ impl Phase {
 pub struct Logged {
     /// exec → the first line of `main`'s init (loading the binary and starting the tokio runtime).
     pub exec_to_main_ms: f64,
-    /// In order: telemetry, aws_config, clients, secret_fetch, pool_connect, first_query.
+    /// In order: telemetry, aws_config, clients, secret_fetch, pool_connect, first_query, extension.
     pub phases: Vec<Phase>,
 }
 
