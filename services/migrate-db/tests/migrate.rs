@@ -197,8 +197,10 @@ async fn each_function_roles_password_is_set_from_its_own_secret_after_migrating
     let test = empty_db().await;
     let client = secrets_client().await;
     let role = "orders_update_stock";
-    let first = secret(&client, role, "first-pa$$'word").await;
-    let second = secret(&client, role, "second-password").await;
+    // The secret names one of the role's two logins (a NOLOGIN group role itself).
+    let login = "orders_update_stock_user";
+    let first = secret(&client, login, "first-pa$$'word").await;
+    let second = secret(&client, login, "second-password").await;
     let roles =
         |arn: &str| RolePasswords::new(client.clone(), [(role.to_owned(), arn.to_owned())].into());
 
@@ -206,11 +208,11 @@ async fn each_function_roles_password_is_set_from_its_own_secret_after_migrating
     let report = migrate_db::run(&test.db, Some(&roles(&first)), Request::default())
         .await
         .expect("migrates and sets the password");
-    let after_first = verifier(&test.conn, role).await;
+    let after_first = verifier(&test.conn, login).await;
     migrate_db::run(&test.db, Some(&roles(&second)), Request::default())
         .await
         .expect("a rotated secret is applied by the next run");
-    let after_second = verifier(&test.conn, role).await;
+    let after_second = verifier(&test.conn, login).await;
 
     // Assert
     assert_eq!(report.passwords_set, vec![role.to_owned()]);

@@ -297,7 +297,7 @@ fn apply_tls(tls: &DbTls, mut pg: PgConnectOptions) -> PgConnectOptions {
 }
 
 /// Percent-encodes a URL userinfo component (RDS passwords contain any printable character).
-fn urlencode(raw: &str) -> String {
+pub fn urlencode(raw: &str) -> String {
     raw.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
