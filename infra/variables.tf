@@ -479,3 +479,17 @@ variable "enable_ecr_force_delete" {
   description = "Allow destroying ECR repositories that still hold images."
   default     = false
 }
+
+# --- Database password rotation (infra/rotation.tf) -------------------------------------------------
+
+variable "enable_db_password_rotation" {
+  type        = bool
+  description = "Rotate the function roles' database passwords on a schedule (Secrets Manager, alternating users, migrate-db as the rotation function)."
+  default     = true
+}
+
+variable "db_password_rotation_schedule" {
+  type        = string
+  description = "When Secrets Manager rotates each function role's password: a rate() or cron() expression (the window is the rest of that UTC day)."
+  default     = "rate(30 days)"
+}

@@ -55,15 +55,26 @@ impl RolePasswords {
     /// Sets the password of the login each listed role's secret names (one of the role's two logins) from
     /// that secret; returns the roles, in name order. A secret naming anyone else, or a role the migrations
     /// do not create, fails the run before any change. After a rotation this sets what the rotation set.
+    ///
+    /// A secret that still names the role itself (written before the roles became groups) is moved to the
+    /// role's first login, with the same password, once that login has it.
     pub async fn apply(&self, conn: &DatabaseConnection) -> Result<Vec<String>, MigrateError> {
         let mut statements = Vec::with_capacity(self.secrets.len());
+        let mut adopt = Vec::new();
         for (role, secret_id) in &self.secrets {
             let credentials = read_credentials(&self.client, secret_id)
                 .await
                 .map_err(|e| MigrateError::RoleSecret(format!("{role}: {e:#}")))?;
-            check_login(role, &credentials.username)?;
+            let login = if credentials.username == *role {
+                let [first, _] = migration::login_users(role);
+                adopt.push((secret_id, first.clone(), credentials.password.clone()));
+                first
+            } else {
+                check_login(role, &credentials.username)?;
+                credentials.username
+            };
             statements.push(alter_password(
-                &credentials.username,
+                &login,
                 credentials.password.expose_secret(),
             )?);
         }
@@ -72,7 +83,31 @@ impl RolePasswords {
                 .await
                 .map_err(MigrateError::Roles)?;
         }
+        for (secret_id, login, password) in adopt {
+            self.name_login(secret_id, &login, &password).await?;
+        }
         Ok(self.secrets.keys().cloned().collect())
+    }
+
+    /// A new current version of `secret_id` naming `login` with the same password.
+    async fn name_login(
+        &self,
+        secret_id: &str,
+        login: &str,
+        password: &secrecy::SecretString,
+    ) -> Result<(), MigrateError> {
+        let value = serde_json::json!({"username": login, "password": password.expose_secret()});
+        self.client
+            .put_secret_value()
+            .secret_id(secret_id)
+            .secret_string(value.to_string())
+            .send()
+            .await
+            .map_err(|e| {
+                MigrateError::RoleSecret(format!("{login}: {}", e.into_service_error()))
+            })?;
+        tracing::info!(login, "the role secret names the role's first login now");
+        Ok(())
     }
 }
 

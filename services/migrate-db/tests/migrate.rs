@@ -225,6 +225,43 @@ async fn each_function_roles_password_is_set_from_its_own_secret_after_migrating
 }
 
 #[tokio::test]
+async fn a_secret_written_before_the_logins_existed_moves_to_the_first_login_with_its_password() {
+    // Arrange: the secret names the role itself, as Terraform wrote it before the roles became groups.
+    let test = empty_db().await;
+    let client = secrets_client().await;
+    let role = "orders_cancel_order";
+    let legacy = secret(&client, role, "kept-password").await;
+    let roles = RolePasswords::new(client.clone(), [(role.to_owned(), legacy.clone())].into());
+
+    // Act
+    migrate_db::run(&test.db, Some(&roles), Request::default())
+        .await
+        .expect("migrates and adopts the secret");
+
+    // Assert
+    let value: serde_json::Value = serde_json::from_str(
+        client
+            .get_secret_value()
+            .secret_id(&legacy)
+            .send()
+            .await
+            .unwrap()
+            .secret_string()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        value,
+        json!({"username": "orders_cancel_order_user", "password": "kept-password"})
+    );
+    assert!(
+        verifier(&test.conn, "orders_cancel_order_user")
+            .await
+            .starts_with("SCRAM-SHA-256$")
+    );
+}
+
+#[tokio::test]
 async fn a_role_secret_naming_another_user_fails_the_run_and_sets_nothing() {
     // Arrange
     let test = empty_db().await;
