@@ -253,6 +253,11 @@ async fn two_rotations_flip_the_login_and_never_touch_the_one_in_use() {
     let clone_verifier = verifier(&w.conn, &clone).await;
     let previous = secret_value(&w.client, &w.arn, "AWSPREVIOUS").await;
     let first_login_kept_its_password = password_logs_in(&w.conn, &user, "first-password").await;
+    let new_environment = Db::connect(function_settings(&w.url, &w.arn), Some(w.client.clone()))
+        .await
+        .unwrap();
+    let new_environment_logs_in_as =
+        text(&new_environment.conn().await, "SELECT current_user::text").await;
 
     // A retried step changes nothing; then the second rotation.
     w.step(Step::FinishSecret, &token).await;
@@ -267,6 +272,10 @@ async fn two_rotations_flip_the_login_and_never_touch_the_one_in_use() {
 
     // Assert
     assert_eq!(after_first, clone, "the first rotation flips to the clone");
+    assert_eq!(
+        new_environment_logs_in_as, clone,
+        "a new execution environment logs in as the clone"
+    );
     assert_eq!(
         previous["username"],
         user.as_str(),
