@@ -46,25 +46,28 @@ BEGIN
     IF NOT pg_has_role('{user}', '{role}', 'MEMBER') THEN
         GRANT {role} TO {user};
     END IF;
-EXCEPTION WHEN unique_violation THEN
-    NULL; -- granted meanwhile
+EXCEPTION WHEN OTHERS THEN
+    IF NOT pg_has_role('{user}', '{role}', 'MEMBER') THEN
+        RAISE;
+    END IF; -- granted meanwhile by a migration of another database
 END
 $$;"#
     )
 }
 
-/// `ALTER ROLE <role> NOLOGIN` unless it is already; a concurrent migration updating the same catalogue row
-/// ("tuple concurrently updated") is fine if the role ends up NOLOGIN.
+/// `ALTER ROLE <role> NOLOGIN PASSWORD NULL` while the role can still log in (the group's own password, set by
+/// migrate-db before this migration, is of no use any more). Shared catalogue rows: only the first migration
+/// of the cluster changes it, and a concurrent one updating the same row ("tuple concurrently updated") is
+/// fine if the role ends up NOLOGIN.
 fn no_login(role: &str) -> String {
-    let (can_login, option) = (false, "NOLOGIN");
     format!(
         r#"DO $$
 BEGIN
-    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{role}' AND rolcanlogin <> {can_login}) THEN
-        ALTER ROLE {role} {option};
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{role}' AND rolcanlogin) THEN
+        ALTER ROLE {role} NOLOGIN PASSWORD NULL;
     END IF;
 EXCEPTION WHEN OTHERS THEN
-    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{role}' AND rolcanlogin <> {can_login}) THEN
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{role}' AND rolcanlogin) THEN
         RAISE;
     END IF;
 END
@@ -78,9 +81,7 @@ fn up_sql() -> String {
         for user in r.login_users() {
             sql.push(create_user(r.role, &user));
         }
-        // The group's own password (set by migrate-db before this migration) is of no use any more.
         sql.push(no_login(r.role));
-        sql.push(format!("ALTER ROLE {} PASSWORD NULL;", r.role));
     }
     sql.join("\n")
 }
