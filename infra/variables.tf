@@ -589,3 +589,17 @@ variable "terraform_state_key" {
   description = "Key of the state object in terraform_state_bucket."
   default     = "orders/terraform.tfstate"
 }
+
+# --- Database password rotation (infra/rotation.tf) -------------------------------------------------
+
+variable "enable_db_password_rotation" {
+  type        = bool
+  description = "Rotate the function roles' database passwords on a schedule (Secrets Manager, alternating users, migrate-db as the rotation function)."
+  default     = true
+}
+
+variable "db_password_rotation_schedule" {
+  type        = string
+  description = "When Secrets Manager rotates each function role's password: a rate() or cron() expression (the window is the rest of that UTC day)."
+  default     = "rate(30 days)"
+}

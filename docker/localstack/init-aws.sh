@@ -6,7 +6,7 @@
 #     policy (maxReceiveCount 3);
 #   - the DB master secret {"username","password"} under a fixed name
 #     (migrate-db's DB_SECRET_ARN), and one secret per function role
-#     (DB_ROLE_SECRETS: space-separated `secret-name=role` pairs, all with the
+#     (DB_ROLE_SECRETS: space-separated `secret-name=login` pairs, all with the
 #     password DB_ROLE_PASSWORD), so each function's DB_SECRET_ARN can be the
 #     name of its own.
 # LocalStack keeps no state between restarts here, so this runs on every

@@ -1,4 +1,5 @@
-//! Least privilege: one login role per function, holding only the grants its store code needs.
+//! Least privilege: one role per function, holding only the grants its store code needs. (Since
+//! `m20261207_000007_alternating_users` it is a NOLOGIN group role; its two login users are members.)
 //!
 //! Roles are cluster-wide while grants belong to one database, and tests migrate many databases of one
 //! cluster at once: a role is created only if missing (a concurrent creator's `duplicate_object` or

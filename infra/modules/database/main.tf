@@ -9,9 +9,10 @@ locals {
   function_role_secret_arns = { for function, secret in aws_secretsmanager_secret.function_role : function => secret.arn }
 }
 
-# --- Function roles: one login per function (docs/deploy.md#database-roles) ----------------------------
-# The migrations create the roles and their grants; migrate-db, which alone holds the master secret, sets each
-# role's password from its secret after migrating. Each function reads only its own secret.
+# --- Function roles: one role per function (docs/deploy.md#database-roles) -----------------------------
+# The migrations create the roles and their grants, each role a NOLOGIN group with two logins (`<role>_user`,
+# `<role>_clone`); migrate-db, which alone holds the master secret, sets the password of the login a secret
+# names after migrating, and rotates the secrets (infra/rotation.tf). Each function reads only its own secret.
 
 resource "random_password" "function_role" {
   for_each = var.function_roles
@@ -21,11 +22,11 @@ resource "random_password" "function_role" {
 }
 
 resource "aws_secretsmanager_secret" "function_role" {
-  #checkov:skip=CKV2_AWS_57:No rotation Lambda: rotating is `terraform apply -replace=module.database.random_password.function_role["<function>"]`, whose migrate-db run sets the new password (docs/deploy.md#database-roles)
+  #checkov:skip=CKV2_AWS_57:Rotation is configured in the root module (infra/rotation.tf: aws_secretsmanager_secret_rotation with migrate-db as the rotation function), which checkov does not link to this module's secret
   for_each = var.function_roles
 
   name        = "${var.name}/db/${each.key}"
-  description = "PostgreSQL login of ${each.key}: role ${each.value} (migrate-db sets its password from here)"
+  description = "PostgreSQL login of ${each.key}: a login of role ${each.value} (migrate-db sets its password from here and rotates it)"
   kms_key_id  = var.kms_key_arn
   # A deleted secret keeps its name for this many days: 0 lets a destroyed dev stack be re-created at once.
   recovery_window_in_days = var.secret_recovery_window_days
@@ -34,11 +35,16 @@ resource "aws_secretsmanager_secret" "function_role" {
 resource "aws_secretsmanager_secret_version" "function_role" {
   for_each = var.function_roles
 
+  # The first login of the role; rotation alternates it with `<role>_clone` and owns the value from then on.
   secret_id = aws_secretsmanager_secret.function_role[each.key].id
   secret_string = jsonencode({
-    username = each.value
+    username = "${each.value}_user"
     password = random_password.function_role[each.key].result
   })
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
 }
 
 # Suffix of the final snapshot's identifier: new with every instance, so a destroy followed by a re-create

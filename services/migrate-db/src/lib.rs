@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod lambda;
 pub mod roles;
+pub mod rotation;
 pub mod scram;
 
 use migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
@@ -17,12 +18,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::roles::RolePasswords;
 
-/// What to do: the invocation payload (`{}`, `{"seed": true}`) or the command line (`--seed`).
+/// What to do: the invocation payload (`{}`, `{"seed": true}`) or the command line (`--seed`). Secrets
+/// Manager's rotation events are the other kind of invocation ([`Invocation`]).
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Request {
     /// After the migrations, also load the demo catalogue (`migration::SEED_SQL`; idempotent).
     pub seed: bool,
+}
+
+/// The two kinds of invocation: a rotation step from Secrets Manager (`{"Step", "SecretId", ...}`), or a
+/// migration run (`{}`, `{"seed": true}`; terraform apply).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Invocation {
+    Rotation(rotation::RotationEvent),
+    Migrate(Request),
 }
 
 /// What a run did: the invocation's response payload.
@@ -57,6 +68,9 @@ pub enum MigrateError {
     /// A function role's password could not be set.
     #[error("Failed to set a function role's password: {0}")]
     Roles(DbErr),
+    /// A step of a password rotation failed; Secrets Manager retries it, the login in use is untouched.
+    #[error("Failed to rotate a function role's password: {0}")]
+    Rotation(String),
 }
 
 impl MigrateError {
@@ -68,6 +82,7 @@ impl MigrateError {
             Self::Seed(_) => "SeedError",
             Self::RoleSecret(_) => "RoleSecretError",
             Self::Roles(_) => "RolePasswordError",
+            Self::Rotation(_) => "RotationError",
         }
     }
 }
@@ -76,7 +91,7 @@ impl AsDbErr for MigrateError {
     fn as_db_err(&self) -> Option<&DbErr> {
         match self {
             Self::Status(e) | Self::Apply(e) | Self::Seed(e) | Self::Roles(e) => Some(e),
-            Self::RoleSecret(_) => None,
+            Self::RoleSecret(_) | Self::Rotation(_) => None,
         }
     }
 }
@@ -149,6 +164,22 @@ mod tests {
     fn seed_true_asks_for_the_catalogue() {
         let request: Request = serde_json::from_str(r#"{"seed": true}"#).unwrap();
         assert!(request.seed);
+    }
+
+    #[test]
+    fn a_rotation_event_and_a_migration_payload_are_told_apart() {
+        let rotation: Invocation = serde_json::from_str(
+            r#"{"Step": "createSecret", "SecretId": "s", "ClientRequestToken": "t"}"#,
+        )
+        .unwrap();
+        assert!(matches!(rotation, Invocation::Rotation(_)));
+        let migrate: Invocation = serde_json::from_str(r#"{"seed": true}"#).unwrap();
+        assert_eq!(migrate, Invocation::Migrate(Request { seed: true }));
+        assert_eq!(
+            serde_json::from_str::<Invocation>("{}").unwrap(),
+            Invocation::Migrate(Request::default())
+        );
+        assert!(serde_json::from_str::<Invocation>(r#"{"Step": "createSecret"}"#).is_err());
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! migrate-db: schema migrations as a Lambda function (`AWS_LAMBDA_RUNTIME_API` set), or run once from the
-//! command line otherwise (`migrate-db [--seed]`).
+//! command line otherwise (`migrate-db [--seed]`, `migrate-db --rotate <secret>`).
 
 use std::process::ExitCode;
 
+use migrate_db::cli::Command;
 use migrate_db::roles::RolePasswords;
 use migrate_db::{cli, lambda};
 use order_core::{bootstrap, config, telemetry};
@@ -21,6 +22,14 @@ async fn main() -> ExitCode {
                 eprintln!("{message}");
                 return ExitCode::from(2);
             }
+        }
+    };
+    let settings = match config::DbSettings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            tracing::error!(error = %error, "bad database settings");
+            telemetry.shutdown();
+            return ExitCode::FAILURE;
         }
     };
     let db = match bootstrap::connect_db().await {
@@ -43,14 +52,17 @@ async fn main() -> ExitCode {
         }
     };
     let code = match request {
-        None => match lambda::serve(db.clone(), roles, telemetry.clone()).await {
+        None => match lambda::serve(db.clone(), roles, settings, telemetry.clone()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 tracing::error!(error = %error, "Lambda runtime stopped");
                 ExitCode::FAILURE
             }
         },
-        Some(request) => cli::run_once(&db, roles.as_ref(), request).await,
+        Some(Command::Migrate(request)) => cli::run_once(&db, roles.as_ref(), request).await,
+        Some(Command::Rotate(secret)) => {
+            cli::rotate_once(&db, roles.as_ref(), &settings, &secret).await
+        }
     };
     db.close().await;
     telemetry.shutdown();

@@ -180,8 +180,10 @@ async fn each_function_roles_password_is_set_from_its_own_secret_after_migrating
     let test = empty_db().await;
     let client = secrets_client().await;
     let role = "orders_update_stock";
-    let first = secret(&client, role, "first-pa$$'word").await;
-    let second = secret(&client, role, "second-password").await;
+    // The secret names one of the role's two logins (a NOLOGIN group role itself).
+    let login = "orders_update_stock_user";
+    let first = secret(&client, login, "first-pa$$'word").await;
+    let second = secret(&client, login, "second-password").await;
     let roles =
         |arn: &str| RolePasswords::new(client.clone(), [(role.to_owned(), arn.to_owned())].into());
 
@@ -189,11 +191,11 @@ async fn each_function_roles_password_is_set_from_its_own_secret_after_migrating
     let report = migrate_db::run(&test.db, Some(&roles(&first)), Request::default())
         .await
         .expect("migrates and sets the password");
-    let after_first = verifier(&test.conn, role).await;
+    let after_first = verifier(&test.conn, login).await;
     migrate_db::run(&test.db, Some(&roles(&second)), Request::default())
         .await
         .expect("a rotated secret is applied by the next run");
-    let after_second = verifier(&test.conn, role).await;
+    let after_second = verifier(&test.conn, login).await;
 
     // Assert
     assert_eq!(report.passwords_set, vec![role.to_owned()]);
@@ -202,6 +204,43 @@ async fn each_function_roles_password_is_set_from_its_own_secret_after_migrating
     assert_ne!(
         after_first, after_second,
         "the new secret's password replaced the old"
+    );
+}
+
+#[tokio::test]
+async fn a_secret_written_before_the_logins_existed_moves_to_the_first_login_with_its_password() {
+    // Arrange: the secret names the role itself, as Terraform wrote it before the roles became groups.
+    let test = empty_db().await;
+    let client = secrets_client().await;
+    let role = "orders_cancel_order";
+    let legacy = secret(&client, role, "kept-password").await;
+    let roles = RolePasswords::new(client.clone(), [(role.to_owned(), legacy.clone())].into());
+
+    // Act
+    migrate_db::run(&test.db, Some(&roles), Request::default())
+        .await
+        .expect("migrates and adopts the secret");
+
+    // Assert
+    let value: serde_json::Value = serde_json::from_str(
+        client
+            .get_secret_value()
+            .secret_id(&legacy)
+            .send()
+            .await
+            .unwrap()
+            .secret_string()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        value,
+        json!({"username": "orders_cancel_order_user", "password": "kept-password"})
+    );
+    assert!(
+        verifier(&test.conn, "orders_cancel_order_user")
+            .await
+            .starts_with("SCRAM-SHA-256$")
     );
 }
 

@@ -90,6 +90,13 @@ impl Function {
         format!("orders_{}", self.name.replace('-', "_"))
     }
 
+    /// The two logins of [`db_role`](Self::db_role) (members of it, NOLOGIN itself): the function's secret
+    /// names one at a time, and a password rotation flips it to the other (`migration::login_users`).
+    pub fn db_logins(&self) -> [String; 2] {
+        let role = self.db_role();
+        [format!("{role}_user"), format!("{role}_clone")]
+    }
+
     /// `INVOKE_URL_CREATE_ORDER` for `create-order`: the local gateway's variable for this function's
     /// Lambda Invoke API URL.
     pub fn invoke_url_variable(&self) -> String {

@@ -35,14 +35,18 @@ pub struct Credentials {
     pub password: SecretString,
 }
 
-/// Reads the secret `secret_id` (a name or an ARN) as `{username, password}`.
+/// Reads the current version (`AWSCURRENT`) of the secret `secret_id` (a name or an ARN) as
+/// `{username, password}`.
 pub async fn read_credentials(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
 ) -> anyhow::Result<Credentials> {
+    // AWSCURRENT is what Secrets Manager returns by default; saying it keeps an emulator that forgets to move
+    // its default after a rotation (moto) honest.
     let out = client
         .get_secret_value()
         .secret_id(secret_id)
+        .version_stage("AWSCURRENT")
         .send()
         .await
         .context("Failed to read the database secret")?;
@@ -297,7 +301,7 @@ fn apply_tls(tls: &DbTls, mut pg: PgConnectOptions) -> PgConnectOptions {
 }
 
 /// Percent-encodes a URL userinfo component (RDS passwords contain any printable character).
-fn urlencode(raw: &str) -> String {
+pub fn urlencode(raw: &str) -> String {
     raw.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

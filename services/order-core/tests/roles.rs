@@ -19,8 +19,8 @@ const ALICE: &str = "9a6c1f44-4d1b-4f7e-9a1e-1d2f3c4b5a69";
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
 async fn connect_as(app: &TestApp, function: &str) -> DatabaseConnection {
-    let role = migration::role_of(function).expect("a function role");
-    Database::connect(url_as(&app.db_url, role))
+    let login = migration::login_of(function).expect("a function role");
+    Database::connect(url_as(&app.db_url, &login))
         .await
         .expect("the role can log in")
 }
@@ -76,6 +76,7 @@ fn every_function_has_a_role_and_every_role_a_function() {
             function.db_role(),
             "xtask and Terraform derive the same name"
         );
+        assert_eq!(r.login_users(), function.db_logins(), "and the same logins");
     }
 }
 
@@ -109,6 +110,53 @@ async fn get_orders_role_can_read_but_cannot_insert_update_or_delete() {
     conn.execute_unprepared("SELECT count(*) FROM orders JOIN order_line ON order_id = id")
         .await
         .expect("it reads orders and their lines");
+}
+
+#[tokio::test]
+async fn each_role_is_a_nologin_group_whose_two_logins_hold_its_grants_and_none_of_their_own() {
+    let app = spawn_app().await;
+    for r in &FUNCTION_ROLES {
+        let group_logs_in = app
+            .scalar_i64(&format!(
+                "SELECT count(*) FROM pg_roles WHERE rolname = '{}' AND rolcanlogin",
+                r.role
+            ))
+            .await;
+        assert_eq!(group_logs_in, 0, "{} is NOLOGIN", r.role);
+        for login in r.login_users() {
+            let member = app
+                .scalar_i64(&format!(
+                    "SELECT count(*) FROM pg_roles WHERE rolname = '{login}' AND rolcanlogin \
+                     AND rolinherit AND pg_has_role('{login}', '{}', 'USAGE')",
+                    r.role
+                ))
+                .await;
+            assert_eq!(member, 1, "{login} logs in and inherits {}", r.role);
+            let own_grants = app
+                .scalar_i64(&format!(
+                    "SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = '{login}'"
+                ))
+                .await
+                + app
+                    .scalar_i64(&format!(
+                        "SELECT count(*) FROM information_schema.column_privileges WHERE grantee = '{login}'"
+                    ))
+                    .await;
+            assert_eq!(own_grants, 0, "{login}: every grant is the group's");
+            // Either login does what the role may, and no more.
+            let conn = Database::connect(url_as(&app.db_url, &login))
+                .await
+                .unwrap();
+            conn.execute_unprepared("SELECT count(*) FROM orders JOIN order_line ON order_id = id")
+                .await
+                .expect("every role reads orders and their lines");
+            assert_denied(
+                &refused(&conn, "DELETE FROM orders").await,
+                &format!("{login}: DELETE"),
+            );
+            conn.close().await.unwrap();
+        }
+    }
 }
 
 #[tokio::test]
@@ -326,7 +374,9 @@ async fn migrating_down_revokes_this_databases_grants_and_leaves_other_databases
     let elsewhere = spawn_app().await;
     let can_read = "SELECT has_table_privilege('orders_get_orders', 'orders', 'SELECT')::int";
 
-    Migrator::down(&here.conn, Some(1)).await.expect("down");
+    // The grants' migration and the alternating logins' one after it (whose `down` leaves the cluster-wide
+    // logins alone).
+    Migrator::down(&here.conn, Some(2)).await.expect("down");
 
     assert_eq!(here.scalar_i64(can_read).await, 0, "revoked here");
     assert_eq!(

@@ -77,7 +77,7 @@ pub fn prepare(root: &Path, admin_url: &str, name: &str, fresh: bool) -> Result<
     Ok(database_url)
 }
 
-/// On a server that checks passwords, gives every function role (created by the migrations) the server's
+/// On a server that checks passwords, gives both logins of every function role (created by the migrations) the server's
 /// password, which is also what their secrets hold (`aws::init`); a trusting server needs none.
 pub fn set_role_passwords(admin_url: &str, server: &Server) -> Result<()> {
     if server.password.is_empty() {
@@ -85,10 +85,12 @@ pub fn set_role_passwords(admin_url: &str, server: &Server) -> Result<()> {
     }
     let literal = server.password.replace('\'', "''");
     for function in order_contract::topology::FUNCTIONS {
-        psql(
-            admin_url,
-            &format!("ALTER ROLE {} PASSWORD '{literal}'", function.db_role()),
-        )?;
+        for login in function.db_logins() {
+            psql(
+                admin_url,
+                &format!("ALTER ROLE {login} PASSWORD '{literal}'"),
+            )?;
+        }
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The soak's faults, one every 0.5–2 s, in turn: the function processes killed, PostgreSQL restarted, Cognito's
-//! moto killed and restarted, the SQS emulator frozen.
+//! moto killed and restarted, the SQS emulator frozen, every function role's password rotated.
 //!
 //! Functions: every function process is killed at once (`SIGKILL`, whatever it is doing) with the
 //! `cargo lambda watch` that runs them, which then starts again on the same port, as Lambda replaces a crashed
@@ -18,6 +18,14 @@
 //! LocalStack's community edition keeps its queues across a restart, so a restart would lose messages SQS had
 //! accepted, a fault real SQS does not have. A frozen endpoint is what SQS can do: requests that hang until
 //! the SDK's timeouts.
+//!
+//! Rotation: every function role's secret is rotated at once, each by `migrate-db --rotate <secret>`, the
+//! rotation handler's own four steps (createSecret, setSecret, testSecret, finishSecret) against the Secrets
+//! Manager emulator and the database, as Secrets Manager runs them in AWS. The secret flips to the role's other
+//! login with a new password; the login the functions hold keeps working until the next rotation changes
+//! its password, when their next login is refused and they fetch the secret again (`Db::run`). On a server
+//! that checks the function logins' passwords that path is taken for real; on one that trusts loopback only
+//! the logins flip.
 
 use std::fmt;
 use std::process::Command;
@@ -28,8 +36,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::clients::Rng;
-use native_stack::proc;
 use native_stack::{Stack, aws, functions};
+use native_stack::{proc, tools};
 
 /// How the faults reach the stack's processes.
 #[derive(Clone)]
@@ -42,6 +50,9 @@ pub struct Faults {
     functions: Arc<functions::Host>,
     cognito: Arc<aws::cognito::Emulator>,
     log_dir: std::path::PathBuf,
+    /// `migrate-db` (the rotation handler) and what it needs to rotate the role secrets.
+    rotator: std::path::PathBuf,
+    rotator_env: Vec<(String, String)>,
 }
 
 /// How many of each fault were injected.
@@ -55,16 +66,21 @@ pub struct Injected {
     pub emulator_freezes: usize,
     pub cognito_restarts: usize,
     pub cognito_restart_failures: usize,
+    /// Turns that rotated every function role's secret, and the secret rotations (six a turn).
+    pub rotation_rounds: usize,
+    pub rotations: usize,
+    pub rotation_failures: usize,
 }
 
 impl Injected {
     /// Fails if a fault could not be undone (a restart that failed).
     pub fn verify(&self) -> Result<()> {
-        if self.restart_failures + self.cognito_restart_failures != 0 {
+        if self.restart_failures + self.cognito_restart_failures + self.rotation_failures != 0 {
             anyhow::bail!(
-                "restarts failed: {} of the functions, {} of Cognito's moto",
+                "restarts failed: {} of the functions, {} of Cognito's moto; {} rotations failed",
                 self.restart_failures,
-                self.cognito_restart_failures
+                self.cognito_restart_failures,
+                self.rotation_failures
             );
         }
         Ok(())
@@ -76,7 +92,8 @@ impl fmt::Display for Injected {
         write!(
             f,
             "{} function crashes ({} processes killed, {} restarts failed), {} PostgreSQL restarts, \
-             {} PostgreSQL disconnects, {} Cognito restarts ({} failed), {} SQS emulator freezes",
+             {} PostgreSQL disconnects, {} Cognito restarts ({} failed), {} SQS emulator freezes, \
+             {} rotation rounds ({} secret rotations, {} failed)",
             self.function_crashes,
             self.function_processes_killed,
             self.restart_failures,
@@ -84,7 +101,10 @@ impl fmt::Display for Injected {
             self.database_disconnects,
             self.cognito_restarts,
             self.cognito_restart_failures,
-            self.emulator_freezes
+            self.emulator_freezes,
+            self.rotation_rounds,
+            self.rotations,
+            self.rotation_failures
         )
     }
 }
@@ -102,7 +122,11 @@ impl Faults {
         } else {
             None
         };
+        let root = tools::repo_root()?;
+        proc::run(tools::cargo(&root).args(["build", "--quiet", "-p", "migrate-db"]))?;
         Ok(Self {
+            rotator: root.join("target/debug/migrate-db"),
+            rotator_env: rotator_env(stack),
             database_url: stack.database_url.clone(),
             cluster,
             emulator_pid: stack.sqs_pid,
@@ -180,6 +204,45 @@ impl Faults {
         injected.emulator_freezes += 1;
     }
 
+    /// Rotates every function role's secret at once (one `migrate-db --rotate` each, side by side).
+    fn rotate_passwords(&self, injected: &mut Injected) {
+        let log = |function: &str| {
+            std::fs::File::options()
+                .create(true)
+                .append(true)
+                .open(self.log_dir.join(format!("rotate-{function}.log")))
+        };
+        let children: Vec<_> = order_contract::topology::FUNCTIONS
+            .iter()
+            .map(|f| {
+                let (out, err) = (log(f.name)?, log(f.name)?);
+                Command::new(&self.rotator)
+                    .args(["--rotate", &aws::init::role_secret_name(f.name)])
+                    .envs(self.rotator_env.iter().map(|(k, v)| (k, v)))
+                    .stdout(out)
+                    .stderr(err)
+                    .spawn()
+            })
+            .collect();
+        injected.rotation_rounds += 1;
+        for child in children {
+            let ok = child
+                .and_then(|mut c| c.wait())
+                .is_ok_and(|status| status.success());
+            if ok {
+                injected.rotations += 1;
+            } else {
+                injected.rotation_failures += 1;
+            }
+        }
+        if injected.rotation_failures > 0 {
+            eprintln!(
+                "   a rotation failed (see {}/rotate-*.log)",
+                self.log_dir.display()
+            );
+        }
+    }
+
     fn signal_emulator(&self, signal: &str) {
         let _ = Command::new("kill")
             .args([&format!("-{signal}"), &self.emulator_pid.to_string()])
@@ -187,7 +250,7 @@ impl Faults {
     }
 }
 
-/// Injects faults until `stop`, one every 0.5–2 s, the four kinds in turn (so even a short run has each);
+/// Injects faults until `stop`, one every 0.5–2 s, the five kinds in turn (so even a short run has each);
 /// returns the counts.
 pub fn run(faults: &Faults, stop: &AtomicBool, seed: u64) -> Injected {
     let mut rng = Rng::new(seed.rotate_left(17));
@@ -197,14 +260,40 @@ pub fn run(faults: &Faults, stop: &AtomicBool, seed: u64) -> Injected {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        match turn % 4 {
+        match turn % 5 {
             0 => faults.crash_functions(&mut injected),
             1 => faults.database(&mut injected),
-            2 => faults.restart_cognito(&mut injected),
+            2 => faults.rotate_passwords(&mut injected),
+            3 => faults.restart_cognito(&mut injected),
             _ => faults.freeze_emulator(&mut injected),
         }
     }
     injected
+}
+
+/// What `migrate-db --rotate` needs: the emulators, the master login (the stack's database URL) and the role
+/// secrets it may rotate, as Terraform gives the function (`DB_ROLE_SECRET_ARNS`).
+fn rotator_env(stack: &Stack) -> Vec<(String, String)> {
+    let secrets: serde_json::Map<String, serde_json::Value> = order_contract::topology::FUNCTIONS
+        .iter()
+        .map(|f| (f.db_role(), aws::init::role_secret_name(f.name).into()))
+        .collect();
+    let mut env: Vec<(String, String)> = stack
+        .aws_env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    env.extend([
+        ("DATABASE_URL".to_owned(), stack.database_url.clone()),
+        (
+            "DB_ROLE_SECRET_ARNS".to_owned(),
+            serde_json::Value::Object(secrets).to_string(),
+        ),
+        ("PGSSLMODE".to_owned(), "disable".to_owned()),
+        ("OTEL_TRACES_EXPORTER".to_owned(), "none".to_owned()),
+        ("RUST_LOG".to_owned(), "warn".to_owned()),
+    ]);
+    env
 }
 
 fn pg_ctlcluster(cluster: &str, action: &str) -> bool {

@@ -217,8 +217,8 @@ impl TestApp {
     /// The same world seen by `function`: its dependencies log in as the function's role (the migrations
     /// created it); `conn` stays the admin connection, for arranging and asserting.
     pub async fn as_function(&self, function: &str) -> TestApp {
-        let role = migration::role_of(function).expect("the function has a role");
-        let db_url = url_as(&self.db_url, role);
+        let login = migration::login_of(function).expect("the function has a role");
+        let db_url = url_as(&self.db_url, &login);
         TestApp {
             deps: deps_for(&db_url, &self.sqs, &self.orders_queue, &self.stock_queue).await,
             db_url,

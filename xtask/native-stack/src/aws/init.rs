@@ -16,7 +16,7 @@ use crate::proc;
 /// The master secret's name, as in compose.yaml (`DB_SECRET_ARN` takes a name or an ARN).
 pub const DB_SECRET_NAME: &str = "orders/db";
 
-/// The secret `function` logs in with (`{username: its role, password}`), as in compose.yaml and the
+/// The secret `function` logs in with (`{username: a login of its role, password}`), as in compose.yaml and the
 /// workspace Cargo.toml's `[workspace.metadata.lambda.bin.<function>.env]`, which gives each function run
 /// by `cargo lambda watch` its own `DB_SECRET_ARN`.
 pub fn role_secret_name(function: &str) -> String {
@@ -66,11 +66,15 @@ pub fn bootstrap(
     })
 }
 
-/// `name=role` pairs of the function roles' secrets, for docker/localstack/init-aws.sh.
+/// `name=login` pairs of the function roles' secrets, for docker/localstack/init-aws.sh: each secret starts on
+/// the first of its role's two logins (a rotation flips it to the other, `migrate-db --rotate`).
 fn role_secrets() -> String {
     order_contract::topology::FUNCTIONS
         .iter()
-        .map(|f| format!("{}={}", role_secret_name(f.name), f.db_role()))
+        .map(|f| {
+            let [login, _] = f.db_logins();
+            format!("{}={login}", role_secret_name(f.name))
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
