@@ -479,3 +479,11 @@ variable "enable_ecr_force_delete" {
   description = "Allow destroying ECR repositories that still hold images."
   default     = false
 }
+
+# --- Preflight ------------------------------------------------------------------------------------
+
+variable "enable_preflight_checks" {
+  type        = bool
+  description = "Fail the plan when the account's Lambda concurrency limit or the region's zones cannot hold the stack (infra/preflight.tf; reads Service Quotas, so the deployer needs servicequotas:GetServiceQuota). cargo xtask preflight checks more."
+  default     = true
+}

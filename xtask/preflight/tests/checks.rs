@@ -189,3 +189,37 @@ fn without_credentials_only_the_credentials_check_runs() {
     assert_eq!(failed(&outcomes), ["credentials"]);
     assert_eq!(outcomes.len(), 1);
 }
+
+#[test]
+fn terraform_prints_the_same_text_as_preflight() {
+    use preflight::checks::{concurrency_shortfall, missing_zones, too_few_zones};
+    let tftest = std::fs::read_to_string(
+        common::root().join("infra/modules/preflight/tests/preflight.tftest.hcl"),
+    )
+    .unwrap();
+    let zones = |names: &[&str]| names.iter().map(|z| z.to_string()).collect::<Vec<_>>();
+    for outcome in [
+        concurrency_shortfall("eu-west-1", 10, 38, 0),
+        too_few_zones("ap-northeast-3", &zones(&["ap-northeast-3a"])),
+        missing_zones(
+            "eu-west-1",
+            &zones(&["eu-west-1d"]),
+            &zones(&["eu-west-1a", "eu-west-1b", "eu-west-1c"]),
+        ),
+    ] {
+        let quoted = outcome
+            .text()
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
+        assert!(
+            tftest.contains(&format!("== \"{quoted}\"")),
+            "the Terraform test does not expect:\n{}",
+            outcome.text()
+        );
+    }
+    assert_eq!(
+        NEW_ACCOUNT_TEXT,
+        concurrency_shortfall("eu-west-1", 10, 38, 0).text()
+    );
+}

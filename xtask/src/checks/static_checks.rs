@@ -38,24 +38,8 @@ pub fn static_checks(root: &Path) -> Result<()> {
     );
     check("checkov", checkov(root));
     check(
-        "terraform test (OpenAPI → API Gateway body, provider-free module)",
-        proc::run(
-            Command::new("terraform")
-                .args([
-                    "-chdir=infra/modules/openapi",
-                    "init",
-                    "-input=false",
-                    "-backend=false",
-                ])
-                .current_dir(root),
-        )
-        .and_then(|()| {
-            proc::run(
-                Command::new("terraform")
-                    .args(["-chdir=infra/modules/openapi", "test"])
-                    .current_dir(root),
-            )
-        }),
+        "terraform test (every provider-free module with tests/: openapi, preflight)",
+        module_tests(root),
     );
     check(
         "contract self-test",
@@ -99,6 +83,30 @@ pub fn static_checks(root: &Path) -> Result<()> {
     } else {
         bail!("static checks failed: {}", failures.join(", "))
     }
+}
+
+/// `terraform init` + `terraform test` in every module under infra/modules with a `tests/` directory (those
+/// modules need no provider, so both run offline).
+fn module_tests(root: &Path) -> Result<()> {
+    let mut modules: Vec<_> = std::fs::read_dir(root.join("infra/modules"))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.join("tests").is_dir())
+        .collect();
+    modules.sort();
+    for module in modules {
+        let chdir = format!("-chdir={}", module.strip_prefix(root)?.display());
+        proc::run(
+            Command::new("terraform")
+                .args([&chdir, "init", "-input=false", "-backend=false"])
+                .current_dir(root),
+        )?;
+        proc::run(
+            Command::new("terraform")
+                .args([&chdir, "test"])
+                .current_dir(root),
+        )?;
+    }
+    Ok(())
 }
 
 fn containers(root: &Path, venv: &Path) -> Result<()> {
