@@ -13,11 +13,31 @@ use crate::aws::Aws;
 use crate::outcome::Outcome;
 use crate::stack::Stack;
 
+/// Who the credentials belong to: the account and its partition (`aws`, `aws-cn`, `aws-us-gov`), for ARNs.
+pub struct Caller {
+    /// The account id.
+    pub account: String,
+    /// The ARN partition.
+    pub partition: String,
+}
+
+impl Caller {
+    /// From STS GetCallerIdentity's answer.
+    fn from_identity(identity: &serde_json::Value) -> Caller {
+        let arn = identity["Arn"].as_str().unwrap_or_default();
+        let partition = arn.split(':').nth(1).filter(|p| !p.is_empty());
+        Caller {
+            account: identity["Account"].as_str().unwrap_or_default().to_owned(),
+            partition: partition.unwrap_or("aws").to_owned(),
+        }
+    }
+}
+
 /// Runs every check against the account behind `aws`; stops after the first when there are no usable
 /// credentials, since every other call would fail the same way.
 pub fn run_all(aws: &dyn Aws, stack: &Stack) -> Vec<Outcome> {
-    let account = match aws.call("sts", "get-caller-identity", &[]) {
-        Ok(identity) => identity["Account"].as_str().unwrap_or_default().to_owned(),
+    let caller = match aws.call("sts", "get-caller-identity", &[]) {
+        Ok(identity) => Caller::from_identity(&identity),
         Err(error) => {
             return vec![Outcome::fail(
                 "credentials",
@@ -31,7 +51,7 @@ pub fn run_all(aws: &dyn Aws, stack: &Stack) -> Vec<Outcome> {
     vec![
         Outcome::pass(
             "credentials",
-            format!("account {account}, region {}", aws.region()),
+            format!("account {}, region {}", caller.account, aws.region()),
         ),
         concurrency::check(aws, stack),
         zones::check(aws, stack),
@@ -39,6 +59,21 @@ pub fn run_all(aws: &dyn Aws, stack: &Stack) -> Vec<Outcome> {
         quotas::interface_endpoints(aws, stack),
         quotas::db_instances(aws, stack),
         quotas::log_resource_policies(aws, stack),
-        transaction_search::check(aws, stack, &account),
+        transaction_search::check(aws, stack, &caller),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Caller;
+
+    #[test]
+    fn the_partition_comes_from_the_callers_arn() {
+        let identity = serde_json::json!({"Account": "123456789012", "Arn": "arn:aws-cn:iam::123456789012:user/deployer"});
+        let caller = Caller::from_identity(&identity);
+        assert_eq!(
+            (caller.account.as_str(), caller.partition.as_str()),
+            ("123456789012", "aws-cn")
+        );
+    }
 }

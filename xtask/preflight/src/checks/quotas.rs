@@ -181,12 +181,7 @@ pub fn log_resource_policies(aws: &dyn Aws, stack: &Stack) -> Outcome {
             );
         }
     };
-    // Policies attached to one log group (policyScope RESOURCE) do not count against the 10.
-    let names: Vec<&str> = policies
-        .iter()
-        .filter(|p| p["policyScope"].as_str().is_none_or(|s| s == "ACCOUNT"))
-        .filter_map(|p| p["policyName"].as_str())
-        .collect();
+    let names = account_policy_names(policies);
     let ours = format!("{}-transaction-search", stack.prefix);
     let adds = usize::from(!names.contains(&ours.as_str()));
     if names.len() + adds <= LOG_RESOURCE_POLICIES {
@@ -210,4 +205,14 @@ pub fn log_resource_policies(aws: &dyn Aws, stack: &Stack) -> Outcome {
             "set enable_transaction_search = false in the var-file if Transaction Search is already on in this account and Region".to_owned(),
         ],
     )
+}
+
+/// The names of the account-scoped policies: those attached to one log group (policyScope RESOURCE) do
+/// not count against the 10.
+fn account_policy_names(policies: &[Value]) -> Vec<&str> {
+    policies
+        .iter()
+        .filter(|p| p["policyScope"].as_str().is_none_or(|s| s == "ACCOUNT"))
+        .filter_map(|p| p["policyName"].as_str())
+        .collect()
 }

@@ -2,6 +2,7 @@
 //! to CloudWatch Logs, and a Logs resource policy that lets X-Ray write `aws/spans`. With
 //! `enable_transaction_search = true` Terraform sets both (observability module); otherwise they must be on.
 
+use super::Caller;
 use crate::aws::Aws;
 use crate::outcome::Outcome;
 use crate::stack::Stack;
@@ -9,7 +10,7 @@ use crate::stack::Stack;
 const CHECK: &str = "Transaction Search";
 
 /// X-Ray GetTraceSegmentDestination, and when Terraform will not turn it on, the Logs resource policy.
-pub fn check(aws: &dyn Aws, stack: &Stack, account: &str) -> Outcome {
+pub fn check(aws: &dyn Aws, stack: &Stack, caller: &Caller) -> Outcome {
     let region = aws.region();
     let answer = match aws.call("xray", "get-trace-segment-destination", &[]) {
         Ok(answer) => answer,
@@ -43,21 +44,7 @@ pub fn check(aws: &dyn Aws, stack: &Stack, account: &str) -> Outcome {
             "destination CloudWatchLogs (ACTIVE), X-Ray may write aws/spans".to_owned(),
         );
     }
-    let mut fixes = Vec::new();
-    if !policy {
-        fixes.push(put_policy_command(region, account));
-    }
-    if destination != "CloudWatchLogs" {
-        fixes.push(format!("aws xray update-trace-segment-destination --destination CloudWatchLogs --region {region}"));
-    } else if status != "ACTIVE" {
-        fixes.push(format!(
-            "wait until it is ACTIVE: aws xray get-trace-segment-destination --region {region}"
-        ));
-    }
-    fixes.push(
-        "or set enable_transaction_search = true in the var-file (Terraform turns it on)"
-            .to_owned(),
-    );
+    let fixes = turn_on(region, caller, destination, status, policy);
     let no_policy = if policy {
         ""
     } else {
@@ -70,6 +57,35 @@ pub fn check(aws: &dyn Aws, stack: &Stack, account: &str) -> Outcome {
         ),
         fixes,
     )
+}
+
+/// What turns Transaction Search on from where it is: the missing policy, the destination (or the wait for
+/// it), or letting Terraform do both.
+fn turn_on(
+    region: &str,
+    caller: &Caller,
+    destination: &str,
+    status: &str,
+    policy: bool,
+) -> Vec<String> {
+    let mut fixes = Vec::new();
+    if !policy {
+        fixes.push(put_policy_command(region, caller));
+    }
+    if destination != "CloudWatchLogs" {
+        fixes.push(format!(
+            "aws xray update-trace-segment-destination --destination CloudWatchLogs --region {region}"
+        ));
+    } else if status != "ACTIVE" {
+        fixes.push(format!(
+            "wait until it is ACTIVE: aws xray get-trace-segment-destination --region {region}"
+        ));
+    }
+    fixes.push(
+        "or set enable_transaction_search = true in the var-file (Terraform turns it on)"
+            .to_owned(),
+    );
+    fixes
 }
 
 /// Whether an account resource policy names xray.amazonaws.com and the aws/spans log group.
@@ -87,10 +103,11 @@ fn has_spans_policy(aws: &dyn Aws) -> bool {
         })
 }
 
-/// The policy the observability module would create, as one CLI command.
-fn put_policy_command(region: &str, account: &str) -> String {
+/// The policy the observability module would create, as one CLI command (`partition`: aws, aws-cn, …).
+fn put_policy_command(region: &str, caller: &Caller) -> String {
+    let Caller { account, partition } = caller;
     let document = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"TransactionSearchXRayAccess","Effect":"Allow","Principal":{{"Service":"xray.amazonaws.com"}},"Action":"logs:PutLogEvents","Resource":["arn:aws:logs:{region}:{account}:log-group:aws/spans:*","arn:aws:logs:{region}:{account}:log-group:/aws/application-signals/data:*"],"Condition":{{"ArnLike":{{"aws:SourceArn":"arn:aws:xray:{region}:{account}:*"}},"StringEquals":{{"aws:SourceAccount":"{account}"}}}}}}]}}"#
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"TransactionSearchXRayAccess","Effect":"Allow","Principal":{{"Service":"xray.amazonaws.com"}},"Action":"logs:PutLogEvents","Resource":["arn:{partition}:logs:{region}:{account}:log-group:aws/spans:*","arn:{partition}:logs:{region}:{account}:log-group:/aws/application-signals/data:*"],"Condition":{{"ArnLike":{{"aws:SourceArn":"arn:{partition}:xray:{region}:{account}:*"}},"StringEquals":{{"aws:SourceAccount":"{account}"}}}}}}]}}"#
     );
     format!(
         "aws logs put-resource-policy --policy-name TransactionSearchXRayAccess --policy-document '{document}' --region {region}"
