@@ -52,7 +52,10 @@ pub fn url(admin_url: &str, name: &str) -> Result<String> {
 /// Creates database `name` (dropping it first if `fresh`), then runs the migrations and the seed; returns its URL.
 pub fn prepare(root: &Path, admin_url: &str, name: &str, fresh: bool) -> Result<String> {
     if fresh {
-        psql(admin_url, &format!(r#"DROP DATABASE IF EXISTS "{name}""#))?;
+        psql(
+            admin_url,
+            &format!(r#"DROP DATABASE IF EXISTS "{name}""#),
+        )?;
     }
     let exists = Command::new("psql")
         .arg(admin_url)
@@ -109,7 +112,10 @@ pub fn drop_test_databases(admin_url: &str) -> Result<()> {
         .lines()
         .filter(|l| !l.is_empty())
     {
-        let _ = psql(admin_url, &format!(r#"DROP DATABASE IF EXISTS "{name}""#));
+        let _ = psql(
+            admin_url,
+            &format!(r#"DROP DATABASE IF EXISTS "{name}""#),
+        );
     }
     Ok(())
 }
