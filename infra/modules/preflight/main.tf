@@ -6,7 +6,7 @@ locals {
   # Lambda refuses any reservation that leaves fewer than this many executions unreserved.
   min_unreserved     = 100
   needed_concurrency = var.reserved_concurrency + local.min_unreserved
-  zones_needed       = 2
+  zones_needed       = length(var.requested_zones) > 0 ? 2 : var.zones_needed
   zones              = sort(var.available_zones)
   missing_zones      = [for zone in var.requested_zones : zone if !contains(var.available_zones, zone)]
 
@@ -17,13 +17,13 @@ locals {
   ])
 
   too_few_zones_failure = join("\n", [
-    "${var.region} offers ${length(local.zones)} available availability zone(s) (${length(local.zones) == 0 ? "none" : join(", ", local.zones)}); the stack needs ${local.zones_needed}: its private subnets and the database subnet group span two zones.",
-    "Fix: deploy to a region with at least 2 zones: set region = \"<that region>\" in the var-file and run cargo xtask preflight --region <that region>",
+    "${var.region} offers ${length(local.zones)} available availability zone(s) (${length(local.zones) == 0 ? "none" : join(", ", local.zones)}); the stack needs ${local.zones_needed} (availability_zone_count; the database subnet group needs at least 2).",
+    "Fix: deploy to a region with at least ${local.zones_needed} zones: set region = \"<that region>\" in the var-file and run cargo xtask preflight --region <that region>",
   ])
 
   missing_zones_failure = join("\n", [
     "availability_zones names ${join(", ", local.missing_zones)}, which ${var.region} does not offer (available: ${join(", ", local.zones)}).",
-    "Fix: set availability_zones = ${jsonencode(slice(local.zones, 0, min(local.zones_needed, length(local.zones))))} in the var-file",
+    "Fix: set availability_zones = ${jsonencode(slice(local.zones, 0, min(2, length(local.zones))))} in the var-file",
   ])
 
   failures = concat(

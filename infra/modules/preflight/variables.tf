@@ -24,6 +24,12 @@ variable "requested_zones" {
   default     = []
 }
 
+variable "zones_needed" {
+  type        = number
+  description = "Zones the network spans when requested_zones is empty (the root's availability_zone_count); RDS needs 2."
+  default     = 2
+}
+
 variable "enforce" {
   type        = bool
   description = "Fail the plan on any failure (false only in tests, to read the messages from the output)."

@@ -22,6 +22,8 @@ pub struct Stack {
     pub reservations_enabled: bool,
     /// `var.availability_zones`: the zones named by the user (empty: Terraform picks them).
     pub availability_zones: Vec<String>,
+    /// `var.availability_zone_count`: how many zones Terraform picks (2 where the variable does not exist).
+    pub zones_needed: usize,
     /// `var.enable_transaction_search`: Terraform turns Transaction Search on itself.
     pub enable_transaction_search: bool,
     /// Interface endpoints the network module creates in the stack's VPC.
@@ -58,6 +60,10 @@ impl Stack {
             )?,
             reservations_enabled,
             availability_zones: strings(vars.get("availability_zones")),
+            zones_needed: vars
+                .get("availability_zone_count")
+                .and_then(Value::as_u64)
+                .map_or(2, |n| n as usize),
             enable_transaction_search: vars
                 .get("enable_transaction_search")
                 .is_none_or(|v| v.as_bool() != Some(false)),

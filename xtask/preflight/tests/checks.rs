@@ -76,7 +76,7 @@ fn a_one_zone_region_fails_the_zone_check() {
     let aws = Recorded::new("ap-northeast-3", &["one-zone-region"]);
     let outcomes = run_all(&aws, &stack(""));
     assert_eq!(failed(&outcomes), ["availability zones"]);
-    assert_eq!(outcome(&outcomes, "availability zones").text(), "ap-northeast-3 offers 1 available availability zone(s) (ap-northeast-3a); the stack needs 2: its private subnets and the database subnet group span two zones.
+    assert_eq!(outcome(&outcomes, "availability zones").text(), "ap-northeast-3 offers 1 available availability zone(s) (ap-northeast-3a); the stack needs 2 (availability_zone_count; the database subnet group needs at least 2).
 Fix: deploy to a region with at least 2 zones: set region = \"<that region>\" in the var-file and run cargo xtask preflight --region <that region>");
 }
 
@@ -200,7 +200,7 @@ fn terraform_prints_the_same_text_as_preflight() {
     let zones = |names: &[&str]| names.iter().map(|z| z.to_string()).collect::<Vec<_>>();
     for outcome in [
         concurrency_shortfall("eu-west-1", 10, 38, 0),
-        too_few_zones("ap-northeast-3", &zones(&["ap-northeast-3a"])),
+        too_few_zones("ap-northeast-3", &zones(&["ap-northeast-3a"]), 2),
         missing_zones(
             "eu-west-1",
             &zones(&["eu-west-1d"]),
@@ -222,4 +222,12 @@ fn terraform_prints_the_same_text_as_preflight() {
         NEW_ACCOUNT_TEXT,
         concurrency_shortfall("eu-west-1", 10, 38, 0).text()
     );
+}
+
+#[test]
+fn more_zones_asked_for_than_the_region_offers_fail() {
+    let aws = Recorded::new("eu-west-1", &[]);
+    let outcomes = run_all(&aws, &stack("availability_zone_count = 4\n"));
+    assert_eq!(failed(&outcomes), ["availability zones"]);
+    assert!(outcome(&outcomes, "availability zones").detail.starts_with("eu-west-1 offers 3 available availability zone(s) (eu-west-1a, eu-west-1b, eu-west-1c); the stack needs 4 "));
 }

@@ -15,6 +15,7 @@ fn the_reservations_are_read_from_function_defaults_in_main_tf() {
     assert_eq!(stack.reserved_total(), 38);
     assert!(stack.reservations_enabled && stack.enable_transaction_search);
     assert!(stack.availability_zones.is_empty());
+    assert_eq!(stack.zones_needed, 2);
     assert_eq!(stack.interface_endpoints, 4);
 }
 

@@ -71,7 +71,7 @@ run "a_one_zone_region_fails" {
   }
 
   assert {
-    condition     = length(output.failures) == 1 && output.failures[0] == "ap-northeast-3 offers 1 available availability zone(s) (ap-northeast-3a); the stack needs 2: its private subnets and the database subnet group span two zones.\nFix: deploy to a region with at least 2 zones: set region = \"<that region>\" in the var-file and run cargo xtask preflight --region <that region>"
+    condition     = length(output.failures) == 1 && output.failures[0] == "ap-northeast-3 offers 1 available availability zone(s) (ap-northeast-3a); the stack needs 2 (availability_zone_count; the database subnet group needs at least 2).\nFix: deploy to a region with at least 2 zones: set region = \"<that region>\" in the var-file and run cargo xtask preflight --region <that region>"
     error_message = "Unexpected text: ${jsonencode(output.failures)}"
   }
 }
@@ -85,6 +85,20 @@ run "a_named_zone_the_region_lacks_fails_with_zones_it_has" {
 
   assert {
     condition     = length(output.failures) == 1 && output.failures[0] == "availability_zones names eu-west-1d, which eu-west-1 does not offer (available: eu-west-1a, eu-west-1b, eu-west-1c).\nFix: set availability_zones = [\"eu-west-1a\",\"eu-west-1b\"] in the var-file"
+    error_message = "Unexpected text: ${jsonencode(output.failures)}"
+  }
+}
+
+run "three_zones_asked_for_in_a_two_zone_region_fail" {
+  command = plan
+
+  variables {
+    available_zones = ["eu-west-1a", "eu-west-1b"]
+    zones_needed    = 3
+  }
+
+  assert {
+    condition     = length(output.failures) == 1 && startswith(output.failures[0], "eu-west-1 offers 2 available availability zone(s) (eu-west-1a, eu-west-1b); the stack needs 3 ")
     error_message = "Unexpected text: ${jsonencode(output.failures)}"
   }
 }

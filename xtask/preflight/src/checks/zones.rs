@@ -6,11 +6,12 @@ use crate::outcome::Outcome;
 use crate::stack::Stack;
 
 const CHECK: &str = "availability zones";
-/// The network module puts one private subnet in each of this many zones; RDS needs two.
-const ZONES_NEEDED: usize = 2;
+/// RDS needs subnets in two zones, whatever availability_zone_count says.
+const MIN_ZONES: usize = 2;
 
-/// EC2 DescribeAvailabilityZones: the region's zones in state `available` (Local and Wavelength Zones
-/// left out), against the two the stack uses and those the var-file names.
+/// EC2 DescribeAvailabilityZones: the region's zones in state `available` that need no opt-in (Local and
+/// Wavelength Zones left out, as main.tf's data source does), against `availability_zone_count` and the
+/// zones the var-file names.
 pub fn check(aws: &dyn Aws, stack: &Stack) -> Outcome {
     let region = aws.region();
     let answer = match aws.call("ec2", "describe-availability-zones", &[]) {
@@ -38,8 +39,13 @@ pub fn check(aws: &dyn Aws, stack: &Stack) -> Outcome {
         .filter_map(|z| z["ZoneName"].as_str().map(str::to_owned))
         .collect();
     available.sort();
-    if available.len() < ZONES_NEEDED {
-        return too_few_zones(region, &available);
+    let needed = if stack.availability_zones.is_empty() {
+        stack.zones_needed
+    } else {
+        MIN_ZONES
+    };
+    if available.len() < needed {
+        return too_few_zones(region, &available, needed);
     }
     let missing: Vec<String> = stack
         .availability_zones
@@ -61,7 +67,7 @@ pub fn check(aws: &dyn Aws, stack: &Stack) -> Outcome {
 }
 
 /// The region offers fewer zones than the stack spans (same text as `infra/modules/preflight`).
-pub fn too_few_zones(region: &str, available: &[String]) -> Outcome {
+pub fn too_few_zones(region: &str, available: &[String], needed: usize) -> Outcome {
     let listed = if available.is_empty() {
         "none".to_owned()
     } else {
@@ -70,10 +76,12 @@ pub fn too_few_zones(region: &str, available: &[String]) -> Outcome {
     Outcome::fail(
         CHECK,
         format!(
-            "{region} offers {} available availability zone(s) ({listed}); the stack needs {ZONES_NEEDED}: its private subnets and the database subnet group span two zones.",
+            "{region} offers {} available availability zone(s) ({listed}); the stack needs {needed} (availability_zone_count; the database subnet group needs at least 2).",
             available.len()
         ),
-        vec!["deploy to a region with at least 2 zones: set region = \"<that region>\" in the var-file and run cargo xtask preflight --region <that region>".to_owned()],
+        vec![format!(
+            "deploy to a region with at least {needed} zones: set region = \"<that region>\" in the var-file and run cargo xtask preflight --region <that region>"
+        )],
     )
 }
 
@@ -81,7 +89,7 @@ pub fn too_few_zones(region: &str, available: &[String]) -> Outcome {
 pub fn missing_zones(region: &str, missing: &[String], available: &[String]) -> Outcome {
     let pick: Vec<String> = available
         .iter()
-        .take(ZONES_NEEDED)
+        .take(MIN_ZONES)
         .map(|z| format!("\"{z}\""))
         .collect();
     Outcome::fail(
