@@ -195,3 +195,19 @@ fn longest_array(expr: &hcl::Expression) -> usize {
         _ => 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::longest_array;
+
+    #[test]
+    fn the_endpoint_count_is_the_longest_list_in_the_expression() {
+        let count = |text: &str| longest_array(&text.parse::<hcl::Expression>().unwrap());
+        assert_eq!(count(r#"toset(["sqs", "secretsmanager", "xray"])"#), 3);
+        assert_eq!(
+            count(r#"var.logs ? toset(["sqs", "logs"]) : toset(["sqs"])"#),
+            2
+        );
+        assert_eq!(count("local.other"), 0);
+    }
+}

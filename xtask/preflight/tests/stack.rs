@@ -16,7 +16,12 @@ fn the_reservations_are_read_from_function_defaults_in_main_tf() {
     assert!(stack.reservations_enabled && stack.enable_transaction_search);
     assert!(stack.availability_zones.is_empty());
     assert_eq!(stack.zones_needed, 2);
-    assert_eq!(stack.interface_endpoints, 4);
+    // endpoint_services in modules/network: 4 here, 3 once the unused logs endpoint goes (issue 19).
+    assert!(
+        (3..=4).contains(&stack.interface_endpoints),
+        "{}",
+        stack.interface_endpoints
+    );
 }
 
 #[test]
