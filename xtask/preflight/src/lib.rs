@@ -18,7 +18,8 @@ use anyhow::{Context, Result, bail};
 pub use outcome::Outcome;
 pub use stack::Stack;
 
-/// The command line: `--region` (else the var-file's or `variables.tf`'s `region`) and `--var-file`.
+/// The command line: `--region` (else `var.region` as Terraform would set it) and `--var-file` (read after
+/// `infra/terraform.tfvars` and `*.auto.tfvars`, which are read anyway, as Terraform does).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Args {
     /// Overrides `var.region`.

@@ -3,7 +3,7 @@
 //! the zones, the Transaction Search switch, the interface endpoints per VPC.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
@@ -31,11 +31,20 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// Reads `infra/` under `root`, with the variables of `var_file` (`.tfvars` HCL or `.tfvars.json`).
+    /// Reads `infra/` under `root` with the variables Terraform would use: the files it loads by itself
+    /// (`terraform.tfvars`, `terraform.tfvars.json`, `*.auto.tfvars[.json]` in name order), then `var_file`.
     pub fn load(root: &Path, var_file: Option<&Path>) -> Result<Stack> {
+        let mut files = auto_var_files(&root.join("infra"))?;
+        files.extend(var_file.map(Path::to_path_buf));
+        Stack::load_with(root, &files)
+    }
+
+    /// Reads `infra/` under `root` with exactly these var-files, later ones winning (`.tfvars` HCL or
+    /// `.tfvars.json`).
+    pub fn load_with(root: &Path, var_files: &[PathBuf]) -> Result<Stack> {
         let infra = root.join("infra");
         let mut vars = variable_defaults(&parse(&infra.join("variables.tf"))?);
-        if let Some(file) = var_file {
+        for file in var_files {
             vars.extend(read_var_file(file)?);
         }
         let defaults = local(&parse(&infra.join("main.tf"))?, "function_defaults")?;
@@ -80,6 +89,26 @@ impl Stack {
     pub fn function_name(&self, function: &str) -> String {
         format!("{}-{function}", self.prefix)
     }
+}
+
+/// The var-files Terraform loads without being told, in its order.
+fn auto_var_files(infra: &Path) -> Result<Vec<PathBuf>> {
+    let mut auto: Vec<PathBuf> = std::fs::read_dir(infra)
+        .with_context(|| format!("Failed to list {}", infra.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json")
+        })
+        .collect();
+    auto.sort();
+    let mut files: Vec<PathBuf> = ["terraform.tfvars", "terraform.tfvars.json"]
+        .iter()
+        .map(|name| infra.join(name))
+        .filter(|path| path.is_file())
+        .collect();
+    files.extend(auto);
+    Ok(files)
 }
 
 fn parse(file: &Path) -> Result<hcl::Body> {

@@ -68,10 +68,50 @@ fn a_tfvars_json_file_is_read_as_json() {
         r#"{"environment": "prod", "enable_reserved_concurrency": false}"#,
     )
     .unwrap();
-    let stack = Stack::load(&root(), Some(&file)).unwrap();
+    let stack = Stack::load_with(&root(), &[file]).unwrap();
     assert_eq!(
         (stack.prefix.as_str(), stack.reserved_total()),
         ("orders-prod", 0)
+    );
+}
+
+#[test]
+fn terraform_tfvars_and_auto_tfvars_are_read_like_terraform_then_the_var_file() {
+    let root = std::env::temp_dir().join(format!("preflight-auto-{}", std::process::id()));
+    let infra = root.join("infra");
+    std::fs::create_dir_all(infra.join("modules/network")).unwrap();
+    for file in [
+        "infra/variables.tf",
+        "infra/main.tf",
+        "infra/modules/network/main.tf",
+    ] {
+        std::fs::copy(common::root().join(file), root.join(file)).unwrap();
+    }
+    std::fs::write(
+        infra.join("terraform.tfvars"),
+        "environment = \"prod\"\nenable_reserved_concurrency = false\n",
+    )
+    .unwrap();
+    std::fs::write(infra.join("b.auto.tfvars"), "region = \"eu-north-1\"\n").unwrap();
+    std::fs::write(
+        infra.join("a.auto.tfvars.json"),
+        r#"{"region": "eu-south-1", "name": "shop"}"#,
+    )
+    .unwrap();
+    let stack = Stack::load(&root, None).unwrap();
+    assert_eq!(
+        (
+            stack.prefix.as_str(),
+            stack.region.as_str(),
+            stack.reserved_total()
+        ),
+        ("shop-prod", "eu-north-1", 0)
+    );
+    let extra = root.join("extra.tfvars");
+    std::fs::write(&extra, "region = \"us-east-1\"\n").unwrap();
+    assert_eq!(
+        Stack::load(&root, Some(&extra)).unwrap().region,
+        "us-east-1"
     );
 }
 

@@ -16,16 +16,17 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The stack from the real infra/ with `tfvars` as the var-file (none when empty).
+/// The stack from the real infra/ with `tfvars` as the only var-file (none when empty; a developer's own
+/// infra/terraform.tfvars is left out).
 pub fn stack(tfvars: &str) -> Stack {
     if tfvars.is_empty() {
-        return Stack::load(&root(), None).expect("infra/ reads");
+        return Stack::load_with(&root(), &[]).expect("infra/ reads");
     }
     let dir = std::env::temp_dir().join(format!("preflight-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!("{:x}.tfvars", fxhash(tfvars)));
     std::fs::write(&file, tfvars).unwrap();
-    Stack::load(&root(), Some(&file)).expect("infra/ and the var-file read")
+    Stack::load_with(&root(), &[file]).expect("infra/ and the var-file read")
 }
 
 fn fxhash(text: &str) -> u64 {
