@@ -603,3 +603,11 @@ variable "db_password_rotation_schedule" {
   description = "When Secrets Manager rotates each function role's password: a rate() or cron() expression (the window is the rest of that UTC day)."
   default     = "rate(30 days)"
 }
+
+# --- Preflight ------------------------------------------------------------------------------------
+
+variable "enable_preflight_checks" {
+  type        = bool
+  description = "Fail the plan when the account's Lambda concurrency limit or the region's zones cannot hold the stack (infra/preflight.tf; reads Service Quotas, so the deployer needs servicequotas:GetServiceQuota). cargo xtask preflight checks more."
+  default     = true
+}

@@ -1,4 +1,4 @@
-//! Developer commands: `cargo xtask test | lint | static | fuzz | up | bench | trace | soak | topology | image-replay`.
+//! Developer commands: `cargo xtask test | lint | static | fuzz | up | bench | trace | soak | topology | image-replay | preflight`.
 //!
 //! Each sets up what it needs on a fresh machine by itself: the Python venvs (moto, cargo-lambda, checkers, LocalStack),
 //! PostgreSQL (the one at `DATABASE_URL`, the one on 127.0.0.1:5432, or a private cluster under `target/`),
@@ -10,6 +10,7 @@
 //! - `soak`: the stack under load and faults, then its books checked;
 //! - `bench`: `bench pipeline | flush | coldstart`, with its minimal Lambda Runtime API for the cold starts;
 //! - `trace-viewer`: a trace from the native stack's span file as a waterfall;
+//! - `preflight`: read-only checks of an AWS account before the first apply;
 //! - `local-gateway`, `dev-support`, `hello-lambda`: run by the stack, the tests and the benches.
 //!
 //! Here: [`checks`] (`test`, `lint`, `static`, `fuzz`, `image-replay`) and [`topology`].
@@ -31,7 +32,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   trace <order-id | trace-id> [spans file]  a trace from the native stack's spans as a waterfall
   soak [--orders N]    orders from 16 clients under random faults, then the books checked (5,000 by default)
   topology [--check]   write infra/topology.json from order_contract::topology (--check: fail if stale)
-  image-replay [scratch dir]  the Dockerfile's build steps on the host, from the dockerignored context (slow)";
+  image-replay [scratch dir]  the Dockerfile's build steps on the host, from the dockerignored context (slow)
+  preflight [--region R] [--var-file F]  read-only checks of your AWS account before the first terraform apply:
+                       concurrency, zones, quotas, Transaction Search; each failure prints its fix (aws CLI v2)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -47,6 +50,7 @@ fn main() -> Result<()> {
         Some("soak") => soak::soak(&root, &args[1..]),
         Some("topology") => topology::topology(&root, &args[1..]),
         Some("image-replay") => checks::image_replay(&root, &args[1..]),
+        Some("preflight") => preflight::run(&root, &args[1..]),
         _ => {
             eprintln!("{USAGE}");
             bail!("unknown command {:?}", args.first())

@@ -11,133 +11,110 @@ use anyhow::{Result, bail};
 use native_stack::proc;
 use native_stack::tools::{compose, python};
 
-/// Dockerfile (hadolint), compose.yaml (docker-compose config), Terraform (fmt, checkov) and the contract
-/// between code, Terraform, compose and the OpenAPI document.
+/// One static check: its name and what it runs.
+type Check<'a> = (&'static str, Box<dyn Fn() -> Result<()> + 'a>);
+
+/// Every static check, each reported on its own; fails if any failed.
 pub fn static_checks(root: &Path) -> Result<()> {
     let venv = python::venv(root, ".venv", "xtask/requirements.txt")?;
     let mut failures = Vec::new();
-    let mut passed = 0;
-    let mut check = |name: &str, result: Result<()>| match result {
-        Ok(()) => {
-            eprintln!("== {name}: ok");
-            passed += 1;
+    let mut checks = deployment_checks(root, &venv);
+    checks.extend(script_checks(root, &venv));
+    for (name, run) in &checks {
+        match run() {
+            Ok(()) => eprintln!("== {name}: ok"),
+            Err(e) => {
+                eprintln!("== {name}: FAILED: {e:#}");
+                failures.push(*name);
+            }
         }
-        Err(e) => {
-            eprintln!("== {name}: FAILED: {e:#}");
-            failures.push(name.to_owned());
-        }
-    };
-
-    check(
-        "containers (hadolint, docker-compose config)",
-        containers(root, &venv),
-    );
-    check(
-        "terraform fmt",
-        proc::run(
-            Command::new("terraform")
-                .args(["fmt", "-check", "-recursive", "infra"])
-                .current_dir(root),
-        ),
-    );
-    check("checkov", checkov(root));
-    check(
-        "terraform test (OpenAPI → API Gateway body, provider-free module)",
-        proc::run(
-            Command::new("terraform")
-                .args([
-                    "-chdir=infra/modules/openapi",
-                    "init",
-                    "-input=false",
-                    "-backend=false",
-                ])
-                .current_dir(root),
-        )
-        .and_then(|()| {
-            proc::run(
-                Command::new("terraform")
-                    .args(["-chdir=infra/modules/openapi", "test"])
-                    .current_dir(root),
-            )
-        }),
-    );
-    check(
-        "topology (infra/topology.json is what order_contract::topology says)",
-        crate::topology::topology(root, &["--check".to_owned()]),
-    );
-    check(
-        "terraform test (capacity: concurrency bounds and connection budget, provider-free module)",
-        terraform_test(root, "infra/modules/capacity"),
-    );
-    check(
-        "terraform test (validations of infra/variables.tf and the auth module's, provider-free)",
-        terraform_test(root, "tests/terraform-variables")
-            .and_then(|()| terraform_test(root, "tests/terraform-variables/auth")),
-    );
-    check(
-        "contract self-test",
-        proc::run(
-            Command::new(venv.join("bin/python"))
-                .arg("tests/contract/check_contract.py")
-                .arg("--self-test")
-                .current_dir(root),
-        ),
-    );
-    check(
-        "contract (code ↔ Terraform ↔ compose ↔ OpenAPI)",
-        proc::run(
-            Command::new(venv.join("bin/python"))
-                .arg("tests/contract/check_contract.py")
-                .arg(root)
-                .current_dir(root),
-        ),
-    );
-    check(
-        "terraform schema self-test",
-        proc::run(
-            Command::new(venv.join("bin/python"))
-                .arg("tests/terraform-schema/check_schema.py")
-                .arg("--self-test")
-                .current_dir(root),
-        ),
-    );
-    check(
-        "terraform schema (infra/ against the provider bindings)",
-        proc::run(
-            Command::new(venv.join("bin/python"))
-                .arg("tests/terraform-schema/check_schema.py")
-                .arg(root)
-                .current_dir(root),
-        ),
-    );
-    check(
-        "deploy guide self-test",
-        proc::run(
-            Command::new(venv.join("bin/python"))
-                .arg("tests/deploy-guide/check_guide.py")
-                .arg("--self-test")
-                .current_dir(root),
-        ),
-    );
-    check(
-        "deploy guide (docs/deploy.md: shellcheck, run against recording stubs)",
-        proc::run(
-            Command::new(venv.join("bin/python"))
-                .arg("tests/deploy-guide/check_guide.py")
-                .arg(root)
-                .current_dir(root),
-        ),
-    );
-    check(
-        "workflows (actionlint, shellcheck, the pipeline scripts against stub aws/docker)",
-        workflows(root, &venv),
-    );
+    }
     if failures.is_empty() {
-        eprintln!("static-checks: {passed} passed, 0 failed");
+        eprintln!("static-checks: {} passed, 0 failed", checks.len());
         Ok(())
     } else {
         bail!("static checks failed: {}", failures.join(", "))
     }
+}
+
+/// The container build, compose and Terraform.
+fn deployment_checks<'a>(root: &'a Path, venv: &'a Path) -> Vec<Check<'a>> {
+    vec![
+        (
+            "containers (hadolint, docker-compose config)",
+            Box::new(move || containers(root, venv)),
+        ),
+        (
+            "terraform fmt",
+            Box::new(move || {
+                proc::run(
+                    Command::new("terraform")
+                        .args(["fmt", "-check", "-recursive", "infra"])
+                        .current_dir(root),
+                )
+            }),
+        ),
+        ("checkov", Box::new(move || checkov(root))),
+        (
+            "terraform test (every provider-free module with tests/: openapi, capacity, preflight)",
+            Box::new(move || module_tests(root)),
+        ),
+        (
+            "terraform test (validations of infra/variables.tf and the auth module's, provider-free)",
+            Box::new(move || {
+                terraform_test(root, "tests/terraform-variables")
+                    .and_then(|()| terraform_test(root, "tests/terraform-variables/auth"))
+            }),
+        ),
+        (
+            "topology (infra/topology.json is what order_contract::topology says)",
+            Box::new(move || crate::topology::topology(root, &["--check".to_owned()])),
+        ),
+    ]
+}
+
+/// The Python checkers (each with its self-test first) and the workflows.
+fn script_checks<'a>(root: &'a Path, venv: &'a Path) -> Vec<Check<'a>> {
+    let script = move |path: &'static str, arg: &'a std::ffi::OsStr| {
+        proc::run(
+            Command::new(venv.join("bin/python"))
+                .arg(path)
+                .arg(arg)
+                .current_dir(root),
+        )
+    };
+    let self_test = std::ffi::OsStr::new("--self-test");
+    let repo = root.as_os_str();
+    vec![
+        (
+            "contract self-test",
+            Box::new(move || script("tests/contract/check_contract.py", self_test)),
+        ),
+        (
+            "contract (code ↔ Terraform ↔ compose ↔ OpenAPI)",
+            Box::new(move || script("tests/contract/check_contract.py", repo)),
+        ),
+        (
+            "terraform schema self-test",
+            Box::new(move || script("tests/terraform-schema/check_schema.py", self_test)),
+        ),
+        (
+            "terraform schema (infra/ against the provider bindings)",
+            Box::new(move || script("tests/terraform-schema/check_schema.py", repo)),
+        ),
+        (
+            "deploy guide self-test",
+            Box::new(move || script("tests/deploy-guide/check_guide.py", self_test)),
+        ),
+        (
+            "deploy guide (docs/deploy.md: shellcheck, run against recording stubs)",
+            Box::new(move || script("tests/deploy-guide/check_guide.py", repo)),
+        ),
+        (
+            "workflows (actionlint, shellcheck, the pipeline scripts against stub aws/docker)",
+            Box::new(move || workflows(root, venv)),
+        ),
+    ]
 }
 
 /// `terraform init` (no backend) and `terraform test` in a provider-free directory.
@@ -153,6 +130,30 @@ fn terraform_test(root: &Path, dir: &str) -> Result<()> {
             .args([chdir.as_str(), "test"])
             .current_dir(root),
     )
+}
+
+/// `terraform init` + `terraform test` in every module under infra/modules with a `tests/` directory (those
+/// modules need no provider, so both run offline).
+fn module_tests(root: &Path) -> Result<()> {
+    let mut modules: Vec<_> = std::fs::read_dir(root.join("infra/modules"))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.join("tests").is_dir())
+        .collect();
+    modules.sort();
+    for module in modules {
+        let chdir = format!("-chdir={}", module.strip_prefix(root)?.display());
+        proc::run(
+            Command::new("terraform")
+                .args([&chdir, "init", "-input=false", "-backend=false"])
+                .current_dir(root),
+        )?;
+        proc::run(
+            Command::new("terraform")
+                .args([&chdir, "test"])
+                .current_dir(root),
+        )?;
+    }
+    Ok(())
 }
 
 fn containers(root: &Path, venv: &Path) -> Result<()> {
