@@ -5,19 +5,6 @@
 # reservations, VPC/endpoint/RDS quotas against their use, Logs resource policies, Transaction Search) have
 # no data source that sees them without false alarms on a re-apply: run `cargo xtask preflight` for those.
 
-# TEMPORARY on this branch: the deploy-infra branch adds this data source to main.tf (zones from
-# aws_availability_zones, opt-in-not-required). When both are merged, delete this block, keep main.tf's, and
-# pass zones_needed = var.availability_zone_count to module.preflight.
-data "aws_availability_zones" "available" {
-  #checkov:skip=CKV_AWS_394:This list is what the region offers, for the preflight to count and to match var.availability_zones against; nothing is placed from an open list here
-  state = "available"
-
-  filter {
-    name   = "opt-in-status"
-    values = ["opt-in-not-required"]
-  }
-}
-
 # The limit Service Quotas reports for Lambda's concurrent executions (lambda/L-B99A9384).
 data "aws_servicequotas_service_quota" "lambda_concurrency" {
   count = var.enable_preflight_checks ? 1 : 0
@@ -36,4 +23,5 @@ module "preflight" {
   reserved_concurrency = sum([for settings in values(local.function_settings) : try(max(settings.reserved_concurrent_executions, 0), 0)])
   available_zones      = data.aws_availability_zones.available.names
   requested_zones      = var.availability_zones
+  zones_needed         = var.availability_zone_count
 }
