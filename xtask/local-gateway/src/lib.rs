@@ -32,6 +32,27 @@ use crate::sqs::Poller;
 /// How long start-up waits for the user pool's JWKS and the queues (the emulators may still be starting).
 const DEPENDENCY_WAIT: Duration = Duration::from_secs(60);
 
+/// One poller per event source mapping, each once its queue answers (the emulator may still be starting).
+async fn pollers(settings: &Settings, invoker: &Invoker) -> anyhow::Result<Vec<Poller>> {
+    let aws = aws_config::load_from_env().await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let mut pollers = Vec::new();
+    for mapping in &settings.queues {
+        let poller = retry(&mapping.queue_url, || {
+            Poller::new(
+                sqs.clone(),
+                invoker.clone(),
+                mapping.clone(),
+                settings.poll,
+                settings.region.clone(),
+            )
+        })
+        .await?;
+        pollers.push(poller);
+    }
+    Ok(pollers)
+}
+
 /// Runs until `shutdown`, then stops polling and the schedule, lets in-flight requests and invocations finish,
 /// and returns. Listens only once the routes, the JWKS and the queues are in place, so an open port means ready.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -51,22 +72,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     let keys = retry("the user pool's JWKS", || authorizer.prefetch()).await?;
     tracing::info!(keys, issuer = %settings.cognito.issuer, "authorizer ready");
 
-    let aws = aws_config::load_from_env().await;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
-    let mut pollers = Vec::new();
-    for mapping in &settings.queues {
-        let poller = retry(&mapping.queue_url, || {
-            Poller::new(
-                sqs.clone(),
-                invoker.clone(),
-                mapping.clone(),
-                settings.poll,
-                settings.region.clone(),
-            )
-        })
-        .await?;
-        pollers.push(poller);
-    }
+    let pollers = pollers(&settings, &invoker).await?;
     // arn:aws:sqs:<region>:<account>:<name>
     let account_id = pollers
         .first()

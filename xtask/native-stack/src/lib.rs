@@ -197,6 +197,29 @@ pub fn start(root: &Path, options: &Options) -> Result<Stack> {
     Ok(stack)
 }
 
+/// The emulators' resources (queues, secrets, user pool, demo user), recorded on the stack.
+fn emulated_resources(
+    root: &Path,
+    venv: &Path,
+    emulators: &Emulators,
+    server: &database::Server,
+    stack: &mut Stack,
+) -> Result<aws::init::Resources> {
+    let aws = aws::init::bootstrap(root, venv, emulators, server, &stack.log_dir)?;
+    emulators.cognito_emulator.remember(&aws.user_pool);
+    stack.user_pool_id = aws.user_pool.user_pool_id.clone();
+    stack.client_id = aws.user_pool.client_id.clone();
+    stack.issuer = cognito::issuer(&stack.user_pool_id);
+    stack.queue_urls = [aws.orders_queue_url.clone(), aws.stock_queue_url.clone()];
+    stack.signing_key = aws::init::moto_signing_key(root, venv, &stack.log_dir);
+    if stack.signing_key.is_none() {
+        eprintln!(
+            "   warning: moto's signing key not found; the tests that forge tokens will fail"
+        );
+    }
+    Ok(aws)
+}
+
 /// Everything after the services: the emulated resources, the database, the trace sink, the functions and
 /// the gateway.
 fn run_parts(
@@ -211,18 +234,7 @@ fn run_parts(
         "queues, DLQs, the DB secret and one per function role (docker/localstack/init-aws.sh), user pool and demo user (docker/cognito/init.py)",
     );
     let server = database::Server::parse(&stack.admin_url)?;
-    let aws = aws::init::bootstrap(root, venv, emulators, &server, &stack.log_dir)?;
-    emulators.cognito_emulator.remember(&aws.user_pool);
-    stack.user_pool_id = aws.user_pool.user_pool_id.clone();
-    stack.client_id = aws.user_pool.client_id.clone();
-    stack.issuer = cognito::issuer(&stack.user_pool_id);
-    stack.queue_urls = [aws.orders_queue_url.clone(), aws.stock_queue_url.clone()];
-    stack.signing_key = aws::init::moto_signing_key(root, venv, &stack.log_dir);
-    if stack.signing_key.is_none() {
-        eprintln!(
-            "   warning: moto's signing key not found; the tests that forge tokens will fail"
-        );
-    }
+    let aws = emulated_resources(root, venv, emulators, &server, stack)?;
 
     steps.step(&format!(
         "database {}: migrations and demo catalogue",

@@ -46,34 +46,10 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
         stack.admin_url, stack.sqs_endpoint, stack.gateway_url
     );
 
-    let mut cmd = if proc::succeeds(Command::new("cargo").args(["nextest", "--version"])) {
-        let mut c = Command::new("cargo");
-        c.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
-        c
-    } else {
-        let mut c = Command::new("cargo");
-        c.args(["test", "--workspace", "--no-fail-fast"]);
-        c
-    };
-    tools::without_cargo_run_env(&mut cmd);
-    cmd.args(extra)
-        .current_dir(root)
-        .env("TEST_DATABASE_ADMIN_URL", &stack.admin_url)
-        .envs(stack.e2e_env());
-    cmd.envs(stack.aws_env.clone());
-    let tests = proc::run(&mut cmd);
+    let tests = run_tests(root, &stack, extra);
     // A bounded fuzz run while the stack is still up, after the tests (a filtered run skips it).
     let fuzzed = if tests.is_ok() && extra.is_empty() {
-        fuzz::run(
-            root,
-            &stack,
-            &[
-                "--max-examples".to_owned(),
-                fuzz::TEST_EXAMPLES.to_string(),
-                "--seed".to_owned(),
-                fuzz::TEST_SEED.to_string(),
-            ],
-        )
+        bounded_fuzz(root, &stack)
     } else {
         Ok(())
     };
@@ -91,6 +67,35 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
         static_checks(root)?;
     }
     Ok(())
+}
+
+/// nextest (or `cargo test` without it) over the workspace, against the running stack.
+fn run_tests(root: &Path, stack: &stack::Stack, extra: &[String]) -> Result<()> {
+    let runner: &[&str] = if proc::succeeds(Command::new("cargo").args(["nextest", "--version"])) {
+        &["nextest", "run", "--workspace", "--no-fail-fast"]
+    } else {
+        &["test", "--workspace", "--no-fail-fast"]
+    };
+    let mut cmd = Command::new("cargo");
+    cmd.args(runner);
+    tools::without_cargo_run_env(&mut cmd);
+    cmd.args(extra)
+        .current_dir(root)
+        .env("TEST_DATABASE_ADMIN_URL", &stack.admin_url)
+        .envs(stack.e2e_env())
+        .envs(stack.aws_env.clone());
+    proc::run(&mut cmd)
+}
+
+/// The fuzz pass `test` runs: fixed seed, [`fuzz::TEST_EXAMPLES`] examples per operation.
+fn bounded_fuzz(root: &Path, stack: &stack::Stack) -> Result<()> {
+    let args = [
+        "--max-examples".to_owned(),
+        fuzz::TEST_EXAMPLES.to_string(),
+        "--seed".to_owned(),
+        fuzz::TEST_SEED.to_string(),
+    ];
+    fuzz::run(root, stack, &args)
 }
 
 /// `docker/image-replay.sh`: the Dockerfile's build steps run on the host against the build context as
