@@ -265,13 +265,7 @@ async fn a_crash_between_commit_and_publish_is_healed_by_the_relay() {
     let customer = order_core::domain::CustomerId::parse(ALICE).unwrap();
     let new = order_core::domain::NewOrder::parse([(TEE, 2)]).unwrap();
     // The store commits the order and its outbox row; the process "dies" before publishing.
-    let created =
-        order_core::store::orders::create(&app.conn, &customer, None, &new, &Default::default())
-            .await
-            .unwrap();
-    let order_core::store::CreateOutcome::Created { order, .. } = created else {
-        panic!("created")
-    };
+    let (order, _) = app.create_unpublished(&customer, &new).await;
     assert!(app.receive(&app.orders_queue, 0).await.is_empty());
 
     let young = support::relay(
@@ -301,9 +295,7 @@ async fn two_relays_running_at_once_never_send_a_row_twice() {
     let customer = order_core::domain::CustomerId::parse(ALICE).unwrap();
     for q in 1..=25 {
         let new = order_core::domain::NewOrder::parse([(MUG, q)]).unwrap();
-        order_core::store::orders::create(&app.conn, &customer, None, &new, &Default::default())
-            .await
-            .unwrap();
+        app.create_unpublished(&customer, &new).await;
     }
     let settings = RelaySettings {
         min_age: Duration::ZERO,
@@ -577,4 +569,39 @@ async fn a_batch_of_ten_confirmations_reaches_queue_2_in_one_send_message_batch_
             .await,
         0
     );
+}
+
+#[tokio::test]
+async fn a_status_write_whose_move_the_order_no_longer_allows_changes_nothing() {
+    use order_core::domain::{OrderId, OrderStatus};
+    use order_core::store::{StatusChange, StatusDetail, fulfilment};
+    let app = spawn_app().await;
+    let id = order(&app, json!([{"product_id": TEE, "quantity": 1}])).await;
+    app.drain().await;
+    assert_eq!(app.status(&id).await, "fulfilled");
+
+    // The guard: the lifecycle has no move out of a terminal status, so no Transition can be made for one.
+    assert!(
+        OrderStatus::Fulfilled
+            .transition_to(OrderStatus::Cancelled)
+            .is_err()
+    );
+    // The store's one status write: a transition made from a status the order has left (a writer that did
+    // not hold the order's lock) is refused, and its transaction keeps nothing.
+    let stale = OrderStatus::Confirmed
+        .transition_to(OrderStatus::Cancelled)
+        .unwrap();
+    let txn = order_core::db::begin(&app.conn).await.unwrap();
+    let change = StatusChange {
+        id: OrderId::parse(&id).unwrap(),
+        transition: stale,
+        detail: StatusDetail::None,
+    };
+    let err = fulfilment::write_statuses(&txn, &[change])
+        .await
+        .unwrap_err();
+    drop(txn);
+
+    assert!(err.to_string().contains("is no longer confirmed"), "{err}");
+    assert_eq!(app.status(&id).await, "fulfilled");
 }
