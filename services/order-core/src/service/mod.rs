@@ -1,6 +1,7 @@
 //! The use cases, as methods of [`OrderService`]: what each function does, independent of how the event
 //! arrived. They return [`ServiceError`]; `http/` maps it to a problem, `sqs.rs` to a batch-item failure.
 
+pub mod batch;
 mod fulfilment;
 mod orders;
 mod pipeline;

@@ -1,10 +1,12 @@
-//! The queue consumers' use cases: price and reserve (queue 1), commit the stock (queue 2).
+//! The queue consumers' use cases: price and reserve (queue 1), commit the stock (queue 2). Inside an SQS
+//! batch ([`super::batch`]) the batch's orders move in one transaction; each message still gets its own
+//! order's outcome.
 //!
 //! Both are idempotent: a duplicate or late delivery (the order already moved on, or was cancelled) is
 //! acknowledged without effect.
 
 use super::fulfilment::{self, CommitOutcome, ReserveOutcome};
-use super::{OrderService, ServiceError};
+use super::{OrderService, ServiceError, batch};
 use crate::domain::OrderId;
 use crate::messages::Event;
 use crate::telemetry::{self, metrics};
@@ -18,6 +20,8 @@ impl OrderService {
                 "process-order cannot handle {event:?}"
             )));
         };
+        // The queue 2 messages of everything the transaction confirmed go out with it, whichever message
+        // ran it: a later message of the batch that fails does not hold its order's message back.
         let reserve = |orders: Vec<(OrderId, _)>| async move {
             let orders = &orders;
             let db = &self.deps.db;
@@ -31,10 +35,13 @@ impl OrderService {
             self.publish(confirmed.collect(), "process-order").await;
             Ok::<_, ServiceError>(outcomes)
         };
-        let outcome = reserve(vec![(id, telemetry::current_trace_context())])
-            .await?
-            .remove(&id)
-            .unwrap_or(ReserveOutcome::OrderNotFound);
+        let outcome = match batch::outcome(event, reserve).await {
+            Some(outcome) => outcome?,
+            None => reserve(vec![(id, telemetry::current_trace_context())])
+                .await?
+                .remove(&id)
+                .unwrap_or(ReserveOutcome::OrderNotFound),
+        };
         match outcome {
             ReserveOutcome::Confirmed { total, .. } => {
                 tracing::info!(total_minor = total.amount_minor, currency = %total.currency, "order confirmed");
@@ -72,10 +79,13 @@ impl OrderService {
                     .await?,
             )
         };
-        let outcome = commit(vec![(id, Default::default())])
-            .await?
-            .remove(&id)
-            .unwrap_or(CommitOutcome::OrderNotFound);
+        let outcome = match batch::outcome(event, commit).await {
+            Some(outcome) => outcome?,
+            None => commit(vec![(id, Default::default())])
+                .await?
+                .remove(&id)
+                .unwrap_or(CommitOutcome::OrderNotFound),
+        };
         match outcome {
             CommitOutcome::Fulfilled {
                 low_stock,
