@@ -42,6 +42,15 @@ fn env_num(name: &str, default: usize) -> usize {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let only = tracing_subscriber::filter::Targets::new()
+            .with_target("order_core::service::fulfilment", tracing::Level::DEBUG);
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::Layer::with_filter(LockHolds, only))
+            .init();
+    }
     let url = std::env::var("BENCH_DATABASE_URL")
         .map_err(|_| anyhow::anyhow!("run through `cargo xtask bench pipeline`"))?;
     let orders = env_num("BENCH_ORDERS", 2000);
@@ -209,6 +218,7 @@ async fn main() -> anyhow::Result<()> {
         pct(0.99)
     );
     println!("{}", batch_lines());
+    println!("{}", lock_hold_lines());
     if let Some(sqs_ceiling) = sqs_ceiling {
         let [sends, receives, deletes] = SQS_CALLS.each_ref().map(|c| c.load(Ordering::Relaxed));
         println!(
@@ -269,6 +279,61 @@ async fn emulate_commit_latency(
         .await?;
     }
     Ok(())
+}
+
+/// Product lock hold per batch in microseconds, per step (reserve, commit), from the use cases'
+/// `product locks released` debug events.
+static LOCK_HOLDS: std::sync::Mutex<[Vec<u64>; 2]> =
+    std::sync::Mutex::new([Vec::new(), Vec::new()]);
+
+/// Collects the `held_us` of `product locks released` events into [`LOCK_HOLDS`].
+struct LockHolds;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for LockHolds {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        #[derive(Default)]
+        struct Held(Option<usize>, Option<u64>);
+        impl tracing::field::Visit for Held {
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                if field.name() == "step" {
+                    self.0 = Some(usize::from(value == "commit"));
+                }
+            }
+            fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+                if field.name() == "held_us" {
+                    self.1 = Some(value);
+                }
+            }
+            fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut held = Held::default();
+        event.record(&mut held);
+        if let (Some(step), Some(us)) = (held.0, held.1) {
+            LOCK_HOLDS.lock().unwrap()[step].push(us);
+        }
+    }
+}
+
+/// One line per step: mean, p50 and p99 of the product lock hold per batch.
+fn lock_hold_lines() -> String {
+    let mut holds = LOCK_HOLDS.lock().unwrap();
+    ["reserve", "commit"]
+        .iter()
+        .zip(holds.iter_mut())
+        .map(|(step, us)| {
+            us.sort_unstable();
+            let n = us.len().max(1);
+            let at = |p: f64| us.get(((n - 1) as f64 * p) as usize).copied().unwrap_or(0) as f64 / 1000.0;
+            format!(
+                "product locks held per {step} batch: mean {:.2} ms, p50 {:.2}, p99 {:.2} ({} batches)",
+                us.iter().sum::<u64>() as f64 / n as f64 / 1000.0,
+                at(0.5),
+                at(0.99),
+                us.len()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// How many SendMessage calls per second the emulator answers on its own: the ceiling the pipeline runs into.

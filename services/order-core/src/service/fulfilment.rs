@@ -9,6 +9,7 @@
 //! it is and reported as already handled.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -130,6 +131,7 @@ pub(super) async fn reserve(
         .flat_map(|(o, _)| &o.lines)
         .map(|l| l.product_id);
     let mut products = stock::lock_products(&txn, wanted).await?;
+    let locked = Instant::now();
     let (mut changes, mut confirmed) = (Vec::new(), Vec::new());
     for (order, to_confirmed) in &pending {
         let change = match domain::stock::reserve(&mut products, &order.lines) {
@@ -179,6 +181,7 @@ pub(super) async fn reserve(
         .collect();
     let outbox_ids = outbox::enqueue_many(&txn, &events).await?;
     txn.commit().await?;
+    locks_released("reserve", locked, orders.len());
     for ((order, total), outbox_id) in confirmed.into_iter().zip(outbox_ids) {
         outcomes.insert(order.id, ReserveOutcome::Confirmed { total, outbox_id });
     }
@@ -205,6 +208,7 @@ pub(super) async fn commit(
     .await?;
     let committed = quantities(confirmed.iter().flat_map(|(o, _)| &o.lines));
     stock::lock_products(&txn, committed.keys().copied()).await?;
+    let locked = Instant::now();
     let updated = stock::move_stock(&txn, &committed, StockMove::Commit).await?;
     let changes: Vec<StatusChange> = confirmed
         .iter()
@@ -216,6 +220,7 @@ pub(super) async fn commit(
         .collect();
     fulfilment::write_statuses(&txn, &changes).await?;
     txn.commit().await?;
+    locks_released("commit", locked, ids.len());
     let low: Vec<LowStock> = updated.iter().filter_map(|p| p.low_stock()).collect();
     for (order, _) in confirmed {
         let low_stock = low
@@ -279,6 +284,13 @@ pub(super) async fn cancel(
         ..order
     };
     Ok(CancelOutcome::Cancelled { order, released })
+}
+
+/// How long a batch held its product locks, from taking them to the end of its commit: what a hot product's
+/// throughput is bounded by (`docs/capacity.md`, flash sale).
+fn locks_released(step: &'static str, locked: Instant, orders: usize) {
+    let held_us = locked.elapsed().as_micros() as u64;
+    tracing::debug!(step, held_us, orders, "product locks released");
 }
 
 /// A move the lifecycle forbids was attempted: a bug, never a client error.
