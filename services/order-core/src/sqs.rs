@@ -85,7 +85,8 @@ where
             }
         }
     };
-    crate::service::batch::scope(batch, handling).await;
+    // Boxed: without it the futures nest too deep for the compiler's layout query in a consumer's main.
+    crate::service::batch::scope(batch, Box::pin(handling)).await;
     response
 }
 
