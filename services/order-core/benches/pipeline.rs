@@ -7,7 +7,9 @@
 //!
 //! Environment (set by xtask): `BENCH_DATABASE_URL` (a migrated, seeded, otherwise empty database),
 //! `AWS_ENDPOINT_URL` (sqs mode), `BENCH_ORDERS` (2000), `BENCH_CLIENTS` (16), `BENCH_CONSUMERS` (4 per queue; 0 measures create-order alone),
-//! `BENCH_PRODUCTS` (5: the seeded ones; 1 puts every order on one product, a flash sale; more adds products).
+//! `BENCH_PRODUCTS` (5: the seeded ones; 1 puts every order on one product, a flash sale; more adds products),
+//! `BENCH_COMMIT_LATENCY_MS` (0; otherwise every write transaction waits this long at its commit, with its
+//! locks held, as a Multi-AZ RDS commit waits for the standby: see [`emulate_commit_latency`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,6 +42,15 @@ fn env_num(name: &str, default: usize) -> usize {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let only = tracing_subscriber::filter::Targets::new()
+            .with_target("order_core::service::fulfilment", tracing::Level::DEBUG);
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::Layer::with_filter(LockHolds, only))
+            .init();
+    }
     let url = std::env::var("BENCH_DATABASE_URL")
         .map_err(|_| anyhow::anyhow!("run through `cargo xtask bench pipeline`"))?;
     let orders = env_num("BENCH_ORDERS", 2000);
@@ -58,6 +69,8 @@ async fn main() -> anyhow::Result<()> {
         "UPDATE product_info SET stock_on_hand = 100000000, stock_reserved = 0",
     )
     .await?;
+    let commit_latency_ms = env_num("BENCH_COMMIT_LATENCY_MS", 0);
+    emulate_commit_latency(&conn, commit_latency_ms).await?;
 
     let done = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();
@@ -120,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
     };
 
     eprintln!(
-        "pushing {orders} orders with {clients} concurrent clients, {consumers} consumers per queue, {} products, queues: {}",
+        "pushing {orders} orders with {clients} concurrent clients, {consumers} consumers per queue, {} products, {commit_latency_ms} ms commit latency, queues: {}",
         products.len(),
         if channel {
             "in-process channels"
@@ -204,6 +217,8 @@ async fn main() -> anyhow::Result<()> {
         pct(0.5),
         pct(0.99)
     );
+    println!("{}", batch_lines());
+    println!("{}", lock_hold_lines());
     if let Some(sqs_ceiling) = sqs_ceiling {
         let [sends, receives, deletes] = SQS_CALLS.each_ref().map(|c| c.load(Ordering::Relaxed));
         println!(
@@ -225,6 +240,100 @@ async fn main() -> anyhow::Result<()> {
         let _ = sqs.delete_queue().queue_url(&q2).send().await;
     }
     Ok(())
+}
+
+/// Makes every transaction that writes `orders` or `outbox` wait `ms` at its commit, once per transaction,
+/// while it still holds its locks: a deferred constraint trigger runs at COMMIT, before the locks are
+/// released. This is what a synchronous standby costs (Multi-AZ RDS waits for it before the commit returns).
+/// Installed in the bench's own database only; 0 removes it.
+async fn emulate_commit_latency(
+    conn: &sea_orm::DatabaseConnection,
+    ms: usize,
+) -> anyhow::Result<()> {
+    for table in ["orders", "outbox"] {
+        conn.execute_unprepared(&format!(
+            "DROP TRIGGER IF EXISTS bench_commit_latency ON {table}"
+        ))
+        .await?;
+    }
+    if ms == 0 {
+        return Ok(());
+    }
+    conn.execute_unprepared(&format!(
+        "CREATE OR REPLACE FUNCTION bench_commit_latency() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN \
+           IF current_setting('bench.commit_waited', true) IS DISTINCT FROM 'yes' THEN \
+             PERFORM set_config('bench.commit_waited', 'yes', true); \
+             PERFORM pg_sleep({seconds}); \
+           END IF; \
+           RETURN NULL; \
+         END $$",
+        seconds = ms as f64 / 1000.0
+    ))
+    .await?;
+    for table in ["orders", "outbox"] {
+        conn.execute_unprepared(&format!(
+            "CREATE CONSTRAINT TRIGGER bench_commit_latency AFTER INSERT OR UPDATE ON {table} \
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bench_commit_latency()"
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Product lock hold per batch in microseconds, per step (reserve, commit), from the use cases'
+/// `product locks released` debug events.
+static LOCK_HOLDS: std::sync::Mutex<[Vec<u64>; 2]> =
+    std::sync::Mutex::new([Vec::new(), Vec::new()]);
+
+/// Collects the `held_us` of `product locks released` events into [`LOCK_HOLDS`].
+struct LockHolds;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for LockHolds {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        #[derive(Default)]
+        struct Held(Option<usize>, Option<u64>);
+        impl tracing::field::Visit for Held {
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                if field.name() == "step" {
+                    self.0 = Some(usize::from(value == "commit"));
+                }
+            }
+            fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+                if field.name() == "held_us" {
+                    self.1 = Some(value);
+                }
+            }
+            fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut held = Held::default();
+        event.record(&mut held);
+        if let (Some(step), Some(us)) = (held.0, held.1) {
+            LOCK_HOLDS.lock().unwrap()[step].push(us);
+        }
+    }
+}
+
+/// One line per step: mean, p50 and p99 of the product lock hold per batch.
+fn lock_hold_lines() -> String {
+    let mut holds = LOCK_HOLDS.lock().unwrap();
+    ["reserve", "commit"]
+        .iter()
+        .zip(holds.iter_mut())
+        .map(|(step, us)| {
+            us.sort_unstable();
+            let n = us.len().max(1);
+            let at = |p: f64| us.get(((n - 1) as f64 * p) as usize).copied().unwrap_or(0) as f64 / 1000.0;
+            format!(
+                "product locks held per {step} batch: mean {:.2} ms, p50 {:.2}, p99 {:.2} ({} batches)",
+                us.iter().sum::<u64>() as f64 / n as f64 / 1000.0,
+                at(0.5),
+                at(0.99),
+                us.len()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// How many SendMessage calls per second the emulator answers on its own: the ceiling the pipeline runs into.
@@ -366,6 +475,7 @@ async fn handle(
     deps: &Deps,
 ) -> aws_lambda_events::sqs::SqsBatchResponse {
     let service = OrderService::new(deps.clone()).deferring();
+    let (started, size) = (Instant::now(), event.records.len());
     let response = order_core::sqs::handle_batch(queue, event, &tracing::Span::none(), |e| {
         let service = service.clone();
         async move {
@@ -376,12 +486,39 @@ async fn handle(
         }
     })
     .await;
+    let stats = &BATCHES[queue as usize];
+    stats[0].fetch_add(1, Ordering::Relaxed);
+    stats[1].fetch_add(size, Ordering::Relaxed);
+    stats[2].fetch_add(started.elapsed().as_micros() as usize, Ordering::Relaxed);
     let path = match queue {
         Queue::Orders => "process-order",
         Queue::Stock => "update-stock",
     };
     service.publish_deferred(path).await;
     response
+}
+
+/// Per queue (orders, stock): batches handled, messages in them, microseconds spent in their handlers (the
+/// batch's transaction is most of it: an upper bound of how long it holds its product locks).
+static BATCHES: [[std::sync::atomic::AtomicUsize; 3]; 2] =
+    [const { [const { std::sync::atomic::AtomicUsize::new(0) }; 3] }; 2];
+
+/// One line per queue: how many batches, their mean size and mean handling time.
+fn batch_lines() -> String {
+    ["process-order", "update-stock"]
+        .iter()
+        .zip(&BATCHES)
+        .map(|(function, [batches, messages, micros])| {
+            let n = batches.load(Ordering::Relaxed).max(1) as f64;
+            format!(
+                "batches {function}: {} of mean size {:.1}, mean {:.2} ms each (handler, transaction, commit)",
+                batches.load(Ordering::Relaxed),
+                messages.load(Ordering::Relaxed) as f64 / n,
+                micros.load(Ordering::Relaxed) as f64 / n / 1000.0
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> anyhow::Result<String> {

@@ -38,7 +38,8 @@ impl From<ServiceError> for MessageFailure {
 
 /// Runs `handler` for each message and reports the ones that did not succeed, so SQS redelivers them (and
 /// dead-letters them after `maxReceiveCount`). Messages are handled one after another: one Lambda environment
-/// holds a pool of two connections.
+/// holds a pool of two connections. The handlers see the whole batch ([`crate::service::batch`]), so the
+/// use cases may move all its orders in one transaction; each message is still reported on its own.
 pub async fn handle_batch<F, Fut>(
     queue: Queue,
     event: SqsEvent,
@@ -50,21 +51,42 @@ where
     Fut: Future<Output = Result<(), ServiceError>>,
 {
     let mut response = SqsBatchResponse::default();
-    for record in event.records {
-        let message_id = record.message_id.clone().unwrap_or_default();
-        let span = message_span(queue, &message_id, &record, batch_span);
-        let outcome = handle_message(&record, &handler)
-            .instrument(span.clone())
-            .await;
-        if let Err(failure) = outcome {
-            span.in_scope(
-                || tracing::error!(error = %failure, "message failed; SQS will redeliver it"),
-            );
-            let mut item = BatchItemFailure::default();
-            item.item_identifier = message_id;
-            response.batch_item_failures.push(item);
+    // Every message's span first: the batch's transaction writes each order's outbox row in the trace of the
+    // message that carried it.
+    let messages: Vec<_> = event
+        .records
+        .into_iter()
+        .map(|record| {
+            let message_id = record.message_id.clone().unwrap_or_default();
+            let span = message_span(queue, &message_id, &record, batch_span);
+            let parsed = messages::parse(record.body.as_deref().unwrap_or_default());
+            (message_id, span, parsed)
+        })
+        .collect();
+    let batch = messages
+        .iter()
+        .filter_map(|(_, span, parsed)| {
+            let event = parsed.as_ref().ok()?.clone();
+            Some((event, telemetry::span_trace_context(span)))
+        })
+        .collect();
+    let handling = async {
+        for (message_id, span, parsed) in messages {
+            let outcome = handle_message(parsed, &handler)
+                .instrument(span.clone())
+                .await;
+            if let Err(failure) = outcome {
+                span.in_scope(
+                    || tracing::error!(error = %failure, "message failed; SQS will redeliver it"),
+                );
+                let mut item = BatchItemFailure::default();
+                item.item_identifier = message_id;
+                response.batch_item_failures.push(item);
+            }
         }
-    }
+    };
+    // Boxed: without it the futures nest too deep for the compiler's layout query in a consumer's main.
+    crate::service::batch::scope(batch, Box::pin(handling)).await;
     response
 }
 
@@ -96,14 +118,16 @@ fn message_span(
     span
 }
 
-/// Parses one message and runs the handler on it; a malformed body or a panic is a permanent failure.
-async fn handle_message<F, Fut>(record: &SqsMessage, handler: &F) -> Result<(), MessageFailure>
+/// Runs the handler on one parsed message; a malformed body or a panic is a permanent failure.
+async fn handle_message<F, Fut>(
+    parsed: Result<Event, messages::MessageError>,
+    handler: &F,
+) -> Result<(), MessageFailure>
 where
     F: Fn(Event) -> Fut,
     Fut: Future<Output = Result<(), ServiceError>>,
 {
-    let event = messages::parse(record.body.as_deref().unwrap_or_default())
-        .map_err(|e| MessageFailure::Permanent(e.to_string()))?;
+    let event = parsed.map_err(|e| MessageFailure::Permanent(e.to_string()))?;
     tracing::Span::current().record("order_id", tracing::field::display(event.order_id()));
     match AssertUnwindSafe(handler(event)).catch_unwind().await {
         Ok(result) => result.map_err(MessageFailure::from),

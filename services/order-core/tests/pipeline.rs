@@ -265,13 +265,7 @@ async fn a_crash_between_commit_and_publish_is_healed_by_the_relay() {
     let customer = order_core::domain::CustomerId::parse(ALICE).unwrap();
     let new = order_core::domain::NewOrder::parse([(TEE, 2)]).unwrap();
     // The store commits the order and its outbox row; the process "dies" before publishing.
-    let created =
-        order_core::store::orders::create(&app.conn, &customer, None, &new, &Default::default())
-            .await
-            .unwrap();
-    let order_core::store::CreateOutcome::Created { order, .. } = created else {
-        panic!("created")
-    };
+    let (order, _) = app.create_unpublished(&customer, &new).await;
     assert!(app.receive(&app.orders_queue, 0).await.is_empty());
 
     let young = support::relay(
@@ -301,9 +295,7 @@ async fn two_relays_running_at_once_never_send_a_row_twice() {
     let customer = order_core::domain::CustomerId::parse(ALICE).unwrap();
     for q in 1..=25 {
         let new = order_core::domain::NewOrder::parse([(MUG, q)]).unwrap();
-        order_core::store::orders::create(&app.conn, &customer, None, &new, &Default::default())
-            .await
-            .unwrap();
+        app.create_unpublished(&customer, &new).await;
     }
     let settings = RelaySettings {
         min_age: Duration::ZERO,
@@ -409,9 +401,18 @@ async fn a_panic_in_one_message_fails_only_that_message() {
         })
         .await;
 
-    assert_eq!((handled, failed), (1, 1));
+    assert_eq!((handled, failed), (1, 1), "b's message failed on its own");
     assert_eq!(app.status(&a).await, "confirmed");
-    assert_eq!(app.status(&b).await, "pending");
+    // a's message moved the whole batch in one transaction, b's order with it; b's message is still
+    // reported failed, and its redelivery is a duplicate that changes nothing.
+    assert_eq!(app.status(&b).await, "confirmed");
+    app.drain().await;
+    assert_eq!(app.status(&b).await, "fulfilled");
+    assert_eq!(
+        app.stock(MUG).await.1,
+        0,
+        "b's stock was reserved and committed once"
+    );
 }
 
 #[tokio::test]
@@ -425,17 +426,12 @@ async fn messages_that_meet_an_unavailable_database_fail_and_succeed_on_redelive
     assert_eq!(messages.len(), 3);
     let unavailable =
         support::unavailable_deps(&app.sqs, &app.orders_queue, &app.stock_queue).await;
-    let healthy = app.deps.clone();
-    let second = messages[1].body.clone().unwrap();
 
-    // Mid-batch: the second message meets a database that cannot be reached.
+    // The batch's one transaction meets a database that cannot be reached: every message it covered fails
+    // (none is acknowledged), not only the one whose handler ran it.
     let (handled, failed) = app
         .deliver(&app.orders_queue, messages, move |e| {
-            let deps = if second.contains(&e.order_id().to_string()) {
-                unavailable.clone()
-            } else {
-                healthy.clone()
-            };
+            let deps = unavailable.clone();
             async move {
                 order_core::service::OrderService::new(deps.clone())
                     .process_order(&e)
@@ -443,7 +439,7 @@ async fn messages_that_meet_an_unavailable_database_fail_and_succeed_on_redelive
             }
         })
         .await;
-    assert_eq!((handled, failed), (2, 1));
+    assert_eq!((handled, failed), (0, 3));
 
     // Redelivery (visibility 0 in this test) with the database back.
     app.drain().await;
@@ -577,4 +573,161 @@ async fn a_batch_of_ten_confirmations_reaches_queue_2_in_one_send_message_batch_
             .await,
         0
     );
+}
+
+#[tokio::test]
+async fn a_batch_mixing_orders_that_fit_with_orders_that_do_not_confirms_exactly_the_ones_that_fit()
+{
+    let app = spawn_app().await;
+    app.conn
+        .execute_unprepared(&format!(
+            "UPDATE product_info SET stock_on_hand = 5 WHERE id = '{HOODIE}'"
+        ))
+        .await
+        .unwrap();
+    // In batch order against 5 hoodies: 2 fit, 4 do not (3 left), 3 fit, 1 + a mug does not (0 left), a mug
+    // alone fits.
+    let mut ids = Vec::new();
+    for items in [
+        json!([{"product_id": HOODIE, "quantity": 2}]),
+        json!([{"product_id": HOODIE, "quantity": 4}]),
+        json!([{"product_id": HOODIE, "quantity": 3}]),
+        json!([{"product_id": MUG, "quantity": 1}, {"product_id": HOODIE, "quantity": 1}]),
+        json!([{"product_id": MUG, "quantity": 1}]),
+    ] {
+        ids.push(order(&app, items).await);
+    }
+    let (mug_on_hand, _) = app.stock(MUG).await;
+    let mut messages = app.receive(&app.orders_queue, 0).await;
+    assert_eq!(messages.len(), 5);
+    let position = |m: &aws_sdk_sqs::types::Message| {
+        let body = m.body.clone().unwrap_or_default();
+        ids.iter().position(|id| body.contains(id.as_str()))
+    };
+    messages.sort_by_key(position);
+    // The first order's message again: a duplicate inside the batch changes nothing.
+    messages.push(messages[0].clone());
+
+    let (handled, failed) = app
+        .deliver(&app.orders_queue, messages, process(&app.deps))
+        .await;
+
+    assert_eq!((handled, failed), (6, 0));
+    let statuses = futures::future::join_all(ids.iter().map(|id| app.status(id))).await;
+    assert_eq!(
+        statuses,
+        [
+            "confirmed",
+            "rejected",
+            "confirmed",
+            "rejected",
+            "confirmed"
+        ]
+    );
+    assert_eq!(app.stock(HOODIE).await, (5, 5), "2 + 3 reserved");
+    assert_eq!(
+        app.stock(MUG).await,
+        (mug_on_hand, 1),
+        "the rejected order's mug is free"
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM outbox WHERE destination = 'stock'")
+            .await,
+        3,
+        "one queue 2 message per confirmed order"
+    );
+    app.drain().await;
+    let statuses = futures::future::join_all(ids.iter().map(|id| app.status(id))).await;
+    assert_eq!(
+        statuses,
+        [
+            "fulfilled",
+            "rejected",
+            "fulfilled",
+            "rejected",
+            "fulfilled"
+        ]
+    );
+    assert_eq!(app.stock(HOODIE).await, (0, 0));
+    assert_eq!(app.stock(MUG).await, (mug_on_hand - 1, 0));
+}
+
+#[tokio::test]
+async fn a_hundred_orders_for_ten_units_in_concurrent_batches_sell_exactly_ten() {
+    let app = spawn_app().await;
+    app.conn
+        .execute_unprepared(&format!(
+            "UPDATE product_info SET stock_on_hand = 10 WHERE id = '{HOODIE}'"
+        ))
+        .await
+        .unwrap();
+    for n in 0..100 {
+        let items = if n % 2 == 0 {
+            json!([{"product_id": HOODIE, "quantity": 1}, {"product_id": MUG, "quantity": 1}])
+        } else {
+            json!([{"product_id": MUG, "quantity": 1}, {"product_id": HOODIE, "quantity": 1}])
+        };
+        order(&app, items).await;
+    }
+    let mut batches = Vec::new();
+    while batches.iter().map(Vec::len).sum::<usize>() < 100 {
+        let messages = app.receive(&app.orders_queue, 30).await;
+        assert!(!messages.is_empty(), "every message is received");
+        batches.push(messages);
+    }
+
+    // Ten consumers at once, each with its own batch: the batches' transactions race for the same rows.
+    let outcomes = futures::future::join_all(
+        batches
+            .into_iter()
+            .map(|messages| app.deliver(&app.orders_queue, messages, process(&app.deps))),
+    )
+    .await;
+    app.drain().await;
+
+    let failed: usize = outcomes.iter().map(|(_, failed)| failed).sum();
+    assert_eq!(failed, 0, "no deadlocks or errors");
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM orders WHERE status = 'fulfilled'")
+            .await,
+        10
+    );
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM orders WHERE status = 'rejected' AND rejection_reason = 'out_of_stock'").await, 90);
+    assert_eq!(app.stock(HOODIE).await, (0, 0));
+    assert_eq!(app.stock(MUG).await.1, 0);
+}
+
+#[tokio::test]
+async fn a_status_write_whose_move_the_order_no_longer_allows_changes_nothing() {
+    use order_core::domain::{OrderId, OrderStatus};
+    use order_core::store::{StatusChange, StatusDetail, fulfilment};
+    let app = spawn_app().await;
+    let id = order(&app, json!([{"product_id": TEE, "quantity": 1}])).await;
+    app.drain().await;
+    assert_eq!(app.status(&id).await, "fulfilled");
+
+    // The guard: the lifecycle has no move out of a terminal status, so no Transition can be made for one.
+    assert!(
+        OrderStatus::Fulfilled
+            .transition_to(OrderStatus::Cancelled)
+            .is_err()
+    );
+    // The store's one status write: a transition made from a status the order has left (a writer that did
+    // not hold the order's lock) is refused, and its transaction keeps nothing.
+    let stale = OrderStatus::Confirmed
+        .transition_to(OrderStatus::Cancelled)
+        .unwrap();
+    let txn = order_core::db::begin(&app.conn).await.unwrap();
+    let change = StatusChange {
+        id: OrderId::parse(&id).unwrap(),
+        transition: stale,
+        detail: StatusDetail::None,
+    };
+    let err = fulfilment::write_statuses(&txn, &[change])
+        .await
+        .unwrap_err();
+    drop(txn);
+
+    assert!(err.to_string().contains("is no longer confirmed"), "{err}");
+    assert_eq!(app.status(&id).await, "fulfilled");
 }

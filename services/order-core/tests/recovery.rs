@@ -326,18 +326,7 @@ async fn an_outbox_row_that_keeps_failing_backs_off_and_does_not_block_the_rows_
     let mut ids = Vec::new();
     for _ in 0..4 {
         let new = order_core::domain::NewOrder::parse([(TEE, 1)]).unwrap();
-        let created = order_core::store::orders::create(
-            &app.conn,
-            &customer,
-            None,
-            &new,
-            &Default::default(),
-        )
-        .await
-        .unwrap();
-        let order_core::store::CreateOutcome::Created { outbox_id, .. } = created else {
-            panic!("created")
-        };
+        let (_, outbox_id) = app.create_unpublished(&customer, &new).await;
         ids.push(outbox_id);
     }
     let mut deps = app.deps.clone();
@@ -379,9 +368,7 @@ async fn the_relay_stops_claiming_rows_near_its_deadline() {
     let app = spawn_app().await;
     let customer = order_core::domain::CustomerId::parse(ALICE).unwrap();
     let new = order_core::domain::NewOrder::parse([(TEE, 1)]).unwrap();
-    order_core::store::orders::create(&app.conn, &customer, None, &new, &Default::default())
-        .await
-        .unwrap();
+    app.create_unpublished(&customer, &new).await;
     let settings = RelaySettings {
         min_age: Duration::ZERO,
         ..Default::default()

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [pipeline|flush|coldstart]`: benchmarks that print figures; they assert nothing about time.
+//! `cargo xtask bench [pipeline|flash|flush|coldstart]`: benchmarks that print figures; they assert nothing about time.
 
 mod coldstart;
 mod pipeline;
@@ -15,12 +15,13 @@ pub fn bench(root: &Path, args: &[String]) -> Result<()> {
     let which = args.first().map(String::as_str).unwrap_or("all");
     match which {
         "pipeline" => pipeline::pipeline(root),
+        "flash" => pipeline::flash(root),
         "flush" => flush(root),
         "coldstart" => coldstart::coldstart(root),
         "all" => pipeline::pipeline(root)
             .and_then(|()| flush(root))
             .and_then(|()| coldstart::coldstart(root)),
-        other => bail!("unknown benchmark {other}: pipeline | flush | coldstart | all"),
+        other => bail!("unknown benchmark {other}: pipeline | flash | flush | coldstart | all"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `cargo xtask bench pipeline`: orders through the whole pipeline (order-core's `pipeline` bench) with
-//! in-process queues (our code and PostgreSQL alone; create-order alone; one hot product against 100) and on the
+//! in-process queues (our code and PostgreSQL alone; create-order alone; one hot product against 100, also with
+//! an emulated 3 ms commit latency: `cargo xtask bench flash` runs those alone) and on the
 //! SQS emulator (LocalStack, as compose runs it, and moto, the fallback), then pgbench running the same SQL, and each throughput as a ratio of it.
 
 use std::path::Path;
@@ -11,6 +12,64 @@ use super::output;
 use native_stack::aws::{Emulators, SqsEmulator, localstack};
 use native_stack::tools::python;
 use native_stack::{database, postgres};
+
+/// The flash-sale rows alone (`cargo xtask bench flash`): one hot product against a hundred, in-process
+/// queues, without and with an emulated 3 ms commit latency.
+pub fn flash(root: &Path) -> Result<()> {
+    let (admin_url, _pg) = postgres::server(root)?;
+    let nowhere = crate::stack::aws::env("http://127.0.0.1:9");
+    let run = |name: &str, env: &[(&str, &str)]| -> Result<String> {
+        let db_url = database::prepare(root, &admin_url, "bench_pipeline", true)?;
+        eprintln!("== pipeline: {name}");
+        let mut cmd = Command::new("cargo");
+        cmd.args(["bench", "-q", "-p", "order-core", "--bench", "pipeline"])
+            .current_dir(root)
+            .env("BENCH_DATABASE_URL", &db_url)
+            .env("RUST_LOG", "warn")
+            .envs(nowhere.iter().map(|(k, v)| (*k, v.as_str())))
+            .envs(env.iter().copied());
+        let out = output(&mut cmd)?;
+        println!("-- {name}\n{out}");
+        Ok(out)
+    };
+    flash_sale(&run).map(|_| ())
+}
+
+/// One bench run: its name and environment in, its output back.
+type RunBench<'a> = dyn Fn(&str, &[(&str, &str)]) -> Result<String> + 'a;
+
+/// Runs one hot product and a hundred products side by side, with no added commit latency and with 3 ms
+/// (`BENCH_COMMIT_LATENCY_MS`), prints the ratios, and returns the two runs without latency.
+fn flash_sale(run: &RunBench<'_>) -> Result<(String, String)> {
+    let mut outs = Vec::new();
+    for latency in ["0", "3"] {
+        for products in ["1", "100"] {
+            let name = format!("in-process, {products} product(s), {latency} ms commit latency");
+            let env = [
+                ("BENCH_QUEUES", "channel"),
+                ("BENCH_PRODUCTS", products),
+                ("BENCH_COMMIT_LATENCY_MS", latency),
+            ];
+            outs.push(run(&name, &env)?);
+        }
+    }
+    let rate = |out: &str| {
+        field(out, "orders_per_second").context("no orders_per_second in the bench's output")
+    };
+    for (latency, pair) in ["no added", "3 ms"].iter().zip(outs.chunks(2)) {
+        let (hot, spread) = (rate(&pair[0])?, rate(&pair[1])?);
+        println!(
+            "{:<35}{hot:.0} orders/s on one product, {spread:.0} on 100 = {:.2}x (target >= 0.9x)",
+            format!("flash sale, {latency} commit latency:"),
+            hot / spread
+        );
+    }
+    let mut outs = outs.into_iter();
+    Ok((
+        outs.next().unwrap_or_default(),
+        outs.next().unwrap_or_default(),
+    ))
+}
 
 pub fn pipeline(root: &Path) -> Result<()> {
     let venv = python::venv(root, ".venv", "xtask/requirements.txt")?;
@@ -47,14 +106,7 @@ pub fn pipeline(root: &Path) -> Result<()> {
         &[("BENCH_QUEUES", "channel"), ("BENCH_CONSUMERS", "0")],
     )?;
     let in_process = run("in-process queues", &[("BENCH_QUEUES", "channel")])?;
-    let hot = run(
-        "in-process, one hot product",
-        &[("BENCH_QUEUES", "channel"), ("BENCH_PRODUCTS", "1")],
-    )?;
-    let spread = run(
-        "in-process, 100 products",
-        &[("BENCH_QUEUES", "channel"), ("BENCH_PRODUCTS", "100")],
-    )?;
+    let (hot, spread) = flash_sale(&run)?;
     let mut on_emulators = Vec::new();
     if localstack::python().is_some() {
         on_emulators.push(("LocalStack", on_emulator(SqsEmulator::LocalStack)?));

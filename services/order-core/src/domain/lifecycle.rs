@@ -69,6 +69,50 @@ impl OrderStatus {
     pub const fn holds_reservation(self) -> bool {
         matches!(self, Self::Confirmed)
     }
+
+    /// The move `self → next`, if the lifecycle allows it. The only way to make a [`Transition`], and the store
+    /// writes a status only from one: every status change passes this check.
+    pub fn transition_to(self, next: OrderStatus) -> Result<Transition, ForbiddenMove> {
+        if self.can_become(next) {
+            Ok(Transition {
+                from: self,
+                to: next,
+            })
+        } else {
+            Err(ForbiddenMove {
+                from: self,
+                to: next,
+            })
+        }
+    }
+}
+
+/// A status move [`OrderStatus::can_become`] allowed. Its fields are private: outside this module one exists
+/// only through [`OrderStatus::transition_to`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Transition {
+    from: OrderStatus,
+    to: OrderStatus,
+}
+
+impl Transition {
+    /// The status the order must have now.
+    pub const fn from(self) -> OrderStatus {
+        self.from
+    }
+
+    /// The status it gets.
+    pub const fn to(self) -> OrderStatus {
+        self.to
+    }
+}
+
+/// A status move the lifecycle does not allow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("an order cannot move from {from} to {to}")]
+pub struct ForbiddenMove {
+    pub from: OrderStatus,
+    pub to: OrderStatus,
 }
 
 impl fmt::Display for OrderStatus {
@@ -164,6 +208,24 @@ mod tests {
         assert!(OrderStatus::Confirmed.can_become(OrderStatus::Cancelled));
         assert!(!OrderStatus::Fulfilled.can_become(OrderStatus::Cancelled));
         assert!(!OrderStatus::Pending.can_become(OrderStatus::Fulfilled));
+    }
+
+    #[test]
+    fn a_transition_exists_exactly_for_the_moves_can_become_allows() {
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL {
+                match from.transition_to(to) {
+                    Ok(t) => {
+                        assert!(from.can_become(to), "{from} → {to}");
+                        assert_eq!((t.from(), t.to()), (from, to));
+                    }
+                    Err(e) => {
+                        assert!(!from.can_become(to), "{from} → {to}");
+                        assert_eq!(e, ForbiddenMove { from, to });
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The use cases, as methods of [`OrderService`]: what each function does, independent of how the event
 //! arrived. They return [`ServiceError`]; `http/` maps it to a problem, `sqs.rs` to a batch-item failure.
 
+pub mod batch;
+mod fulfilment;
 mod orders;
 mod pipeline;
 mod relay;
@@ -66,6 +68,9 @@ impl OrderService {
 
     /// Sends freshly written outbox rows now, or collects them when this service is [`Self::deferring`].
     async fn publish(&self, ids: Vec<uuid::Uuid>, path: &'static str) {
+        if ids.is_empty() {
+            return;
+        }
         match &self.deferred {
             Some(deferred) => deferred
                 .lock()

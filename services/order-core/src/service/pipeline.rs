@@ -1,11 +1,14 @@
-//! The queue consumers' use cases: price and reserve (queue 1), commit the stock (queue 2).
+//! The queue consumers' use cases: price and reserve (queue 1), commit the stock (queue 2). Inside an SQS
+//! batch ([`super::batch`]) the batch's orders move in one transaction; each message still gets its own
+//! order's outcome.
 //!
 //! Both are idempotent: a duplicate or late delivery (the order already moved on, or was cancelled) is
 //! acknowledged without effect.
 
-use super::{OrderService, ServiceError};
+use super::fulfilment::{self, CommitOutcome, ReserveOutcome};
+use super::{OrderService, ServiceError, batch};
+use crate::domain::OrderId;
 use crate::messages::Event;
-use crate::store::{self, CommitOutcome, ReserveOutcome};
 use crate::telemetry::{self, metrics};
 
 impl OrderService {
@@ -17,16 +20,31 @@ impl OrderService {
                 "process-order cannot handle {event:?}"
             )));
         };
-        let trace = &telemetry::current_trace_context();
-        let outcome = self
-            .deps
-            .db
-            .run(|conn| async move { store::fulfilment::reserve(&conn, id, trace).await })
-            .await?;
+        // The queue 2 messages of everything the transaction confirmed go out with it, whichever message
+        // ran it: a later message of the batch that fails does not hold its order's message back.
+        let reserve = |orders: Vec<(OrderId, _)>| async move {
+            let orders = &orders;
+            let db = &self.deps.db;
+            let outcomes = db
+                .run(|conn| async move { fulfilment::reserve(&conn, orders).await })
+                .await?;
+            let confirmed = outcomes.values().filter_map(|o| match o {
+                ReserveOutcome::Confirmed { outbox_id, .. } => Some(*outbox_id),
+                _ => None,
+            });
+            self.publish(confirmed.collect(), "process-order").await;
+            Ok::<_, ServiceError>(outcomes)
+        };
+        let outcome = match batch::outcome(event, reserve).await {
+            Some(outcome) => outcome?,
+            None => reserve(vec![(id, telemetry::current_trace_context())])
+                .await?
+                .remove(&id)
+                .unwrap_or(ReserveOutcome::OrderNotFound),
+        };
         match outcome {
-            ReserveOutcome::Confirmed { total, outbox_id } => {
+            ReserveOutcome::Confirmed { total, .. } => {
                 tracing::info!(total_minor = total.amount_minor, currency = %total.currency, "order confirmed");
-                self.publish(vec![outbox_id], "process-order").await;
             }
             ReserveOutcome::Rejected(reason) => {
                 tracing::info!(reason = reason.as_str(), "order rejected");
@@ -53,11 +71,21 @@ impl OrderService {
                 "update-stock cannot handle {event:?}"
             )));
         };
-        let outcome = self
-            .deps
-            .db
-            .run(|conn| async move { store::fulfilment::commit(&conn, id).await })
-            .await?;
+        let commit = |orders: Vec<(OrderId, crate::messages::TraceContext)>| async move {
+            let ids: Vec<OrderId> = orders.into_iter().map(|(id, _)| id).collect();
+            let (ids, db) = (&ids, &self.deps.db);
+            Ok::<_, ServiceError>(
+                db.run(|conn| async move { fulfilment::commit(&conn, ids).await })
+                    .await?,
+            )
+        };
+        let outcome = match batch::outcome(event, commit).await {
+            Some(outcome) => outcome?,
+            None => commit(vec![(id, Default::default())])
+                .await?
+                .remove(&id)
+                .unwrap_or(CommitOutcome::OrderNotFound),
+        };
         match outcome {
             CommitOutcome::Fulfilled {
                 low_stock,

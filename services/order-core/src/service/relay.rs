@@ -7,7 +7,8 @@ use crate::config::RelaySettings;
 use crate::domain::CancellationReason;
 use crate::store::maintenance::{self, StallGauges};
 use crate::store::outbox::{self, PublishReport, Selection};
-use crate::store::{self, CancelOutcome};
+
+use super::fulfilment::{self, CancelOutcome};
 use crate::telemetry::metrics;
 
 use super::{OrderService, ServiceError};
@@ -137,7 +138,7 @@ impl OrderService {
         for id in due {
             let reason = CancellationReason::Expired;
             let outcome = db
-                .run(|conn| async move { store::fulfilment::cancel(&conn, id, None, reason).await })
+                .run(|conn| async move { fulfilment::cancel(&conn, id, None, reason).await })
                 .await?;
             if let CancelOutcome::Cancelled { released, .. } = outcome {
                 tracing::warn!(order_id = %id, released, "order expired");

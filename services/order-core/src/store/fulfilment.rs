@@ -1,208 +1,196 @@
-//! Moving an order through its lifecycle, each move in one transaction, idempotent under redelivery:
-//! reserve (pending → confirmed | rejected), commit (confirmed → fulfilled), cancel (pending | confirmed →
-//! cancelled, by the customer or by expiry).
+//! Order-row primitives for the lifecycle moves, inside the caller's transaction: lock orders, write a status
+//! change. The moves themselves (which status, why, with which stock) are decided in `service/`.
 //!
-//! Every move locks the order row first (two deliveries, or a delivery and a cancel, serialize there and the
-//! later one sees the new status), then the order's products in ascending id order (two orders never wait on
-//! each other in a cycle). CHECK constraints (`0 <= stock_reserved <= stock_on_hand`) are the last line of
-//! defence.
+//! Lock order, kept by every move: order rows first, in ascending id order, then the products (see
+//! `stock::lock_products`), also in ascending id order; two moves never wait on each other in a cycle, and a
+//! delivery racing a cancel serializes on the order row and the later one sees the new status.
 
-use chrono::{DateTime, Utc};
-use entity::{order_line, orders};
+use chrono::{DateTime, SubsecRound, Utc};
+use entity::orders;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityName, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, Value,
 };
 use uuid::Uuid;
 
-use super::stock::{StockMove, adjust_stock, capture_prices, lock_products, low_stock, quotes};
-use super::{outbox, status_from_db, status_to_db};
-use crate::domain::pricing;
 use crate::domain::{
-    CancellationReason, CustomerId, Money, Order, OrderId, OrderStatus, RejectionReason,
+    CancellationReason, CustomerId, Money, Order, OrderId, RejectionReason, Transition,
 };
-use crate::messages::{Event, TraceContext};
 
-/// What reserving did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ReserveOutcome {
-    /// Stock reserved, prices captured; `outbox_id` is the queue 2 message.
-    Confirmed {
-        total: Money,
-        outbox_id: Uuid,
-    },
-    Rejected(RejectionReason),
-    /// The order had already left `pending` (a duplicate delivery, or it was cancelled): nothing done.
-    AlreadyHandled(OrderStatus),
-    /// No such order: the message can never succeed.
-    OrderNotFound,
-}
-
-/// A product whose free stock fell below its threshold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LowStock {
-    pub product_id: Uuid,
-    pub sku: String,
-    pub available: i32,
-    pub threshold: i32,
-}
-
-/// What committing did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum CommitOutcome {
-    /// `accepted_at` is when the order was created, for the accept → fulfilled latency.
-    Fulfilled {
-        low_stock: Vec<LowStock>,
-        accepted_at: DateTime<Utc>,
-    },
-    /// The order is not `confirmed` (already fulfilled, cancelled, or never confirmed): nothing done.
-    AlreadyHandled(OrderStatus),
-    OrderNotFound,
-}
-
-/// What cancelling did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum CancelOutcome {
-    /// Cancelled now (`released` says whether a reservation was given back).
-    Cancelled { order: Order, released: bool },
-    /// It was cancelled before: the same order, unchanged.
-    AlreadyCancelled(Order),
-    /// Rejected or fulfilled: too late to cancel.
-    NotCancellable(OrderStatus),
-    /// No such order (for this customer, when one is given).
-    OrderNotFound,
-}
-
-/// Prices the order and reserves its stock, or rejects it; writes the queue 2 message on confirmation.
-#[tracing::instrument(name = "reserve stock", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "product_info"))]
-pub async fn reserve(
-    conn: &DatabaseConnection,
-    id: OrderId,
-    trace: &TraceContext,
-) -> Result<ReserveOutcome, DbErr> {
-    let txn = crate::db::begin(conn).await?;
-    let Some(order) = lock_order(&txn, id, None).await? else {
-        return Ok(ReserveOutcome::OrderNotFound);
-    };
-    let status = status_from_db(order.status);
-    if status != OrderStatus::Pending {
-        return Ok(ReserveOutcome::AlreadyHandled(status));
-    }
-    let lines = lines_of(&txn, id).await?;
-    let products = lock_products(&txn, &lines).await?;
-    let outcome = match pricing::price(&quotes(&lines, &products)) {
-        Err(e) => {
-            let reason = e.rejection();
-            let mut row = transition(id, OrderStatus::Rejected);
-            row.rejection_reason = Set(Some(reason.as_str().to_owned()));
-            orders::Entity::update(row).exec(&txn).await?;
-            ReserveOutcome::Rejected(reason)
-        }
-        Ok(total) => {
-            adjust_stock(&txn, &lines, StockMove::Reserve).await?;
-            capture_prices(&txn, &lines, &products).await?;
-            let mut row = transition(id, OrderStatus::Confirmed);
-            row.total_minor = Set(Some(total.amount_minor));
-            row.currency = Set(Some(total.currency.to_string()));
-            orders::Entity::update(row).exec(&txn).await?;
-            let event = Event::OrderConfirmed { order_id: id };
-            let outbox_id = outbox::enqueue(&txn, &event, trace).await?;
-            ReserveOutcome::Confirmed { total, outbox_id }
-        }
-    };
-    txn.commit().await?;
-    Ok(outcome)
-}
-
-/// Moves the reserved quantities out of stock and marks the order `fulfilled`.
-#[tracing::instrument(name = "commit stock", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "product_info"))]
-pub async fn commit(conn: &DatabaseConnection, id: OrderId) -> Result<CommitOutcome, DbErr> {
-    let txn = crate::db::begin(conn).await?;
-    let Some(order) = lock_order(&txn, id, None).await? else {
-        return Ok(CommitOutcome::OrderNotFound);
-    };
-    let status = status_from_db(order.status);
-    if status != OrderStatus::Confirmed {
-        return Ok(CommitOutcome::AlreadyHandled(status));
-    }
-    let lines = lines_of(&txn, id).await?;
-    lock_products(&txn, &lines).await?;
-    let updated = adjust_stock(&txn, &lines, StockMove::Commit).await?;
-    orders::Entity::update(transition(id, OrderStatus::Fulfilled))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(CommitOutcome::Fulfilled {
-        low_stock: updated.into_iter().filter_map(low_stock).collect(),
-        accepted_at: order.created_at.with_timezone(&Utc),
-    })
-}
-
-/// Cancels an open order and releases its reservation, if it has one. With `customer`, only that customer's
-/// order is found (another customer's order is as missing as an unknown one).
-#[tracing::instrument(name = "cancel order", skip_all, fields(order_id = %id, reason = reason.as_str(), db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "orders"))]
-pub async fn cancel(
-    conn: &DatabaseConnection,
-    id: OrderId,
-    customer: Option<&CustomerId>,
-    reason: CancellationReason,
-) -> Result<CancelOutcome, DbErr> {
-    let txn = crate::db::begin(conn).await?;
-    let Some(order) = lock_order(&txn, id, customer).await? else {
-        return Ok(CancelOutcome::OrderNotFound);
-    };
-    let status = status_from_db(order.status);
-    if status == OrderStatus::Cancelled {
-        return Ok(CancelOutcome::AlreadyCancelled(read(&txn, order).await?));
-    }
-    if !status.can_become(OrderStatus::Cancelled) {
-        return Ok(CancelOutcome::NotCancellable(status));
-    }
-    let lines = lines_of(&txn, id).await?;
-    let released = status.holds_reservation();
-    if released {
-        lock_products(&txn, &lines).await?;
-        adjust_stock(&txn, &lines, StockMove::Release).await?;
-    }
-    let mut row = transition(id, OrderStatus::Cancelled);
-    row.cancellation_reason = Set(Some(reason.as_str().to_owned()));
-    let cancelled = orders::Entity::update(row).exec(&txn).await?;
-    let order = super::order_from_row(cancelled, lines);
-    txn.commit().await?;
-    Ok(CancelOutcome::Cancelled { order, released })
-}
-
-async fn lock_order(
+/// Locks one order row and reads the order. With `customer`, only that customer's order is found (another
+/// customer's order is as missing as an unknown one).
+pub async fn lock_order(
     txn: &DatabaseTransaction,
     id: OrderId,
     customer: Option<&CustomerId>,
-) -> Result<Option<orders::Model>, DbErr> {
+) -> Result<Option<Order>, DbErr> {
     let mut query = orders::Entity::find_by_id(id.0);
     if let Some(customer) = customer {
         query = query.filter(orders::Column::CustomerId.eq(customer.as_str()));
     }
-    query.lock_exclusive().one(txn).await
+    let rows = query.lock_exclusive().all(txn).await?;
+    Ok(super::orders::with_lines(txn, rows).await?.pop())
 }
 
-async fn lines_of(txn: &DatabaseTransaction, id: OrderId) -> Result<Vec<order_line::Model>, DbErr> {
-    order_line::Entity::find()
-        .filter(order_line::Column::OrderId.eq(id.0))
-        .order_by_asc(order_line::Column::LineNo)
+/// Locks the rows of `ids` in ascending id order and reads the orders; unknown ids are absent.
+#[tracing::instrument(name = "SELECT orders FOR UPDATE", skip_all, fields(orders = ids.len(), db.system = "postgresql", db.operation.name = "SELECT FOR UPDATE", db.collection.name = "orders"))]
+pub async fn lock_orders(txn: &DatabaseTransaction, ids: &[OrderId]) -> Result<Vec<Order>, DbErr> {
+    let rows = orders::Entity::find()
+        .filter(orders::Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .order_by_asc(orders::Column::Id)
+        .lock_exclusive()
         .all(txn)
-        .await
+        .await?;
+    super::orders::with_lines(txn, rows).await
 }
 
-async fn read(txn: &DatabaseTransaction, row: orders::Model) -> Result<Order, DbErr> {
-    let lines = lines_of(txn, OrderId(row.id)).await?;
-    Ok(super::order_from_row(row, lines))
+/// One status change to write, with what the new status records.
+#[derive(Clone, Debug)]
+pub struct StatusChange {
+    pub id: OrderId,
+    /// The move; only [`crate::domain::OrderStatus::transition_to`] makes one.
+    pub transition: Transition,
+    pub detail: StatusDetail,
 }
 
-/// The row update that moves order `id` to `status` (the caller checked the move is allowed).
-fn transition(id: OrderId, status: OrderStatus) -> orders::ActiveModel {
-    orders::ActiveModel {
-        id: Set(id.0),
-        status: Set(status_to_db(status)),
-        updated_at: Set(Utc::now().into()),
-        ..Default::default()
+/// What a status records besides itself.
+#[derive(Clone, Copy, Debug)]
+pub enum StatusDetail {
+    None,
+    /// Confirmed at this total.
+    Total(Money),
+    Rejected(RejectionReason),
+    Cancelled(CancellationReason),
+}
+
+/// Writes `changes` in one statement and returns the time written as `updated_at`. This is the only status
+/// write after an order's insert: it takes a [`Transition`] (so the lifecycle allowed the move) and updates a
+/// row only if it still has the transition's `from` status; if any row did not, nothing is kept (the
+/// caller's transaction fails) and the error names the order.
+#[tracing::instrument(name = "UPDATE orders", skip_all, fields(orders = changes.len(), db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "orders"))]
+pub async fn write_statuses(
+    txn: &DatabaseTransaction,
+    changes: &[StatusChange],
+) -> Result<DateTime<Utc>, DbErr> {
+    // Microseconds: what the column keeps, so the caller's copy equals what a later read returns.
+    let now = Utc::now().trunc_subsecs(6);
+    if changes.is_empty() {
+        return Ok(now);
+    }
+    let mut values: Vec<Value> = vec![now.into()];
+    let rows: Vec<String> = changes
+        .iter()
+        .map(|change| {
+            let n = values.len();
+            values.extend(change_values(change));
+            format!(
+                "(${}::uuid, ${}::text, ${}::text, ${}::int8, ${}::text, ${}::text, ${}::text)",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7
+            )
+        })
+        .collect();
+    let sql = format!(
+        "UPDATE {orders} AS o SET status = v.next, updated_at = $1, \
+           total_minor = COALESCE(v.total_minor, o.total_minor), currency = COALESCE(v.currency, o.currency), \
+           rejection_reason = COALESCE(v.rejection, o.rejection_reason), \
+           cancellation_reason = COALESCE(v.cancellation, o.cancellation_reason) \
+         FROM (VALUES {}) AS v(id, expected, next, total_minor, currency, rejection, cancellation) \
+         WHERE o.id = v.id AND o.status = v.expected RETURNING o.id",
+        rows.join(", "),
+        orders = orders::Entity.table_name(),
+    );
+    let written = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await?;
+    if written.len() != changes.len() {
+        let written: Vec<Uuid> = written
+            .iter()
+            .filter_map(|r| r.try_get_by_index(0).ok())
+            .collect();
+        let stale = changes.iter().find(|c| !written.contains(&c.id.0));
+        let (id, from) = stale.map_or((Uuid::nil(), ""), |c| {
+            (c.id.0, c.transition.from().as_str())
+        });
+        return Err(DbErr::Custom(format!(
+            "order {id} is no longer {from}: a status change without the order's lock"
+        )));
+    }
+    Ok(now)
+}
+
+fn change_values(change: &StatusChange) -> [Value; 7] {
+    let (mut total, mut currency, mut rejection, mut cancellation) = (None, None, None, None);
+    match change.detail {
+        StatusDetail::None => {}
+        StatusDetail::Total(money) => {
+            total = Some(money.amount_minor);
+            currency = Some(money.currency.to_string());
+        }
+        StatusDetail::Rejected(reason) => rejection = Some(reason.as_str().to_owned()),
+        StatusDetail::Cancelled(reason) => cancellation = Some(reason.as_str().to_owned()),
+    }
+    [
+        change.id.0.into(),
+        change.transition.from().as_str().into(),
+        change.transition.to().as_str().into(),
+        total.into(),
+        currency.into(),
+        rejection.into(),
+        cancellation.into(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every status change goes through [`super::write_statuses`], which takes a `Transition`: no other code
+    /// writes the status column (the insert of a new, `pending` order aside). Fails when one does.
+    #[test]
+    fn no_code_but_the_status_write_changes_an_order_status() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut writers = Vec::new();
+        let mut dirs = vec![src.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().map(Result::unwrap) {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                let patterns = ["status: Set(", "Column::Status, ", "SET status"];
+                for (n, line) in code.lines().enumerate() {
+                    if patterns.iter().any(|p| line.contains(p)) {
+                        let file = path.strip_prefix(&src).unwrap().display().to_string();
+                        writers.push(format!("{file}:{}: {}", n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        writers.sort();
+        assert_eq!(
+            writers.len(),
+            2,
+            "status writes outside store/fulfilment.rs write_statuses: {writers:#?}"
+        );
+        assert!(
+            writers[0].starts_with("store/fulfilment.rs:"),
+            "{writers:#?}"
+        );
+        assert!(
+            writers[1].starts_with("store/orders.rs:")
+                && writers[1].contains("OrderStatus::Pending"),
+            "{writers:#?}"
+        );
     }
 }

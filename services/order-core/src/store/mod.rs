@@ -1,14 +1,15 @@
-//! PostgreSQL through SeaORM: orders, stock reservations and the outbox. Rows become domain types here and
-//! nowhere else.
+//! PostgreSQL through SeaORM: transaction-scoped primitives (lock, read, write, enqueue) over orders, stock and
+//! the outbox, which `service/` composes and decides with. Rows become domain types here and nowhere else.
 
 pub mod fulfilment;
 pub mod maintenance;
 pub mod orders;
 pub mod outbox;
-mod stock;
+pub mod stock;
 
-pub use fulfilment::{CancelOutcome, CommitOutcome, LowStock, ReserveOutcome};
-pub use orders::{CreateOutcome, OrderPage};
+pub use fulfilment::{StatusChange, StatusDetail};
+pub use orders::{Inserted, Keyed, OrderPage};
+pub use stock::StockMove;
 
 use chrono::Utc;
 use entity::order_line;

@@ -1,31 +1,34 @@
-//! Orders: create (with its outbox row, in one transaction), read one, list one customer's orders.
+//! Orders: insert one (inside the caller's transaction), find one by idempotency key, check products exist,
+//! read one, list one customer's orders.
 
 use std::collections::{HashMap, HashSet};
 
 use entity::{order_line, orders, product_info};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::status_to_db;
 use crate::domain::{CustomerId, IdempotencyKey, NewOrder, Order, OrderId, OrderStatus, ProductId};
-use crate::messages::{Event, TraceContext};
-use crate::store::outbox;
 
-/// What `create` did.
+/// What inserting an order did.
 #[derive(Debug)]
-pub enum CreateOutcome {
-    /// A new order; `outbox_id` is the message announcing it, still to be published.
-    Created { order: Order, outbox_id: Uuid },
-    /// The same key and the same request were seen before: the original order.
-    Replayed(Order),
-    /// The key was used before for a different request.
-    KeyReused,
-    /// Some products are not in the catalogue.
-    UnknownProducts(Vec<ProductId>),
+pub enum Inserted {
+    /// The order, read back inside the transaction (nothing need touch the database after the commit).
+    Created(Order),
+    /// The customer already has an order under this idempotency key (a racing request inserted it first);
+    /// the transaction is aborted.
+    KeyTaken,
+}
+
+/// An order found by its idempotency key, with the fingerprint of the request that created it.
+#[derive(Debug)]
+pub struct Keyed {
+    pub order: Order,
+    pub fingerprint: String,
 }
 
 /// A page of orders, newest first.
@@ -38,42 +41,12 @@ pub struct OrderPage {
 
 const IDEMPOTENCY_CONSTRAINT: &str = "orders_customer_idempotency_key";
 
-/// Stores a pending order, its lines and its `OrderCreated` outbox row in one transaction.
-#[tracing::instrument(name = "INSERT orders", skip_all, fields(customer.hash = %crate::telemetry::customer_hash(customer), db.system = "postgresql", db.operation.name = "INSERT", db.collection.name = "orders"))]
-pub async fn create(
-    conn: &DatabaseConnection,
-    customer: &CustomerId,
-    key: Option<&IdempotencyKey>,
-    order: &NewOrder,
-    trace: &TraceContext,
-) -> Result<CreateOutcome, DbErr> {
-    let fingerprint = order.fingerprint();
-    if let Some(key) = key
-        && let Some(outcome) = replay(conn, customer, key, &fingerprint).await?
-    {
-        return Ok(outcome);
-    }
-    let missing = unknown_products(conn, order).await?;
-    if !missing.is_empty() {
-        return Ok(CreateOutcome::UnknownProducts(missing));
-    }
-    match insert(conn, customer, key, order, &fingerprint, trace).await {
-        Ok(created) => Ok(created),
-        // Two requests with the same key raced; the other one won. Answer as a replay of it.
-        Err(e) if crate::db::violated_constraint(&e).as_deref() == Some(IDEMPOTENCY_CONSTRAINT) => {
-            let key = key.expect("the idempotency constraint only fires with a key");
-            replay(conn, customer, key, &fingerprint).await?.ok_or(e)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-async fn replay(
+/// The customer's order created under `key`, if any.
+pub async fn find_by_key(
     conn: &DatabaseConnection,
     customer: &CustomerId,
     key: &IdempotencyKey,
-    fingerprint: &str,
-) -> Result<Option<CreateOutcome>, DbErr> {
+) -> Result<Option<Keyed>, DbErr> {
     let existing = orders::Entity::find()
         .filter(orders::Column::CustomerId.eq(customer.as_str()))
         .filter(orders::Column::IdempotencyKey.eq(key.as_str()))
@@ -82,14 +55,13 @@ async fn replay(
     let Some(existing) = existing else {
         return Ok(None);
     };
-    if existing.request_hash != fingerprint {
-        return Ok(Some(CreateOutcome::KeyReused));
-    }
-    let mut views = with_lines(conn, vec![existing]).await?;
-    Ok(views.pop().map(CreateOutcome::Replayed))
+    let fingerprint = existing.request_hash.clone();
+    let order = with_lines(conn, vec![existing]).await?.pop();
+    Ok(order.map(|order| Keyed { order, fingerprint }))
 }
 
-async fn unknown_products(
+/// The products of `order` that are not in the catalogue.
+pub async fn unknown_products(
     conn: &DatabaseConnection,
     order: &NewOrder,
 ) -> Result<Vec<ProductId>, DbErr> {
@@ -110,16 +82,16 @@ async fn unknown_products(
         .collect())
 }
 
-async fn insert(
-    conn: &DatabaseConnection,
+/// Inserts a pending order and its lines inside the caller's transaction.
+#[tracing::instrument(name = "INSERT orders", skip_all, fields(customer.hash = %crate::telemetry::customer_hash(customer), db.system = "postgresql", db.operation.name = "INSERT", db.collection.name = "orders"))]
+pub async fn insert(
+    txn: &DatabaseTransaction,
     customer: &CustomerId,
     key: Option<&IdempotencyKey>,
     order: &NewOrder,
     fingerprint: &str,
-    trace: &TraceContext,
-) -> Result<CreateOutcome, DbErr> {
+) -> Result<Inserted, DbErr> {
     let id = OrderId::new();
-    let txn = crate::db::begin(conn).await?;
     let row = orders::Entity::insert(orders::ActiveModel {
         id: Set(id.0),
         customer_id: Set(customer.as_str().to_owned()),
@@ -133,8 +105,15 @@ async fn insert(
         created_at: NotSet,
         updated_at: NotSet,
     })
-    .exec_with_returning(&txn)
-    .await?;
+    .exec_with_returning(txn)
+    .await;
+    let row = match row {
+        Ok(row) => row,
+        Err(e) if crate::db::violated_constraint(&e).as_deref() == Some(IDEMPOTENCY_CONSTRAINT) => {
+            return Ok(Inserted::KeyTaken);
+        }
+        Err(e) => return Err(e),
+    };
     let lines: Vec<order_line::ActiveModel> = order
         .lines()
         .iter()
@@ -147,16 +126,12 @@ async fn insert(
             unit_price_minor: Set(None),
         })
         .collect();
-    order_line::Entity::insert_many(lines).exec(&txn).await?;
-    let outbox_id = outbox::enqueue(&txn, &Event::OrderCreated { order_id: id }, trace).await?;
-    // Read back inside the transaction: nothing touches the database after the commit, so `Db::run` may
-    // safely re-run this operation after a credential failure (it can only have happened before the commit).
-    let order = with_lines(&txn, vec![row])
+    order_line::Entity::insert_many(lines).exec(txn).await?;
+    let order = with_lines(txn, vec![row])
         .await?
         .pop()
         .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
-    txn.commit().await?;
-    Ok(CreateOutcome::Created { order, outbox_id })
+    Ok(Inserted::Created(order))
 }
 
 /// The customer's order, or `None` (also for another customer's order: no existence oracle).
@@ -201,7 +176,7 @@ pub async fn list(
 }
 
 /// Loads the lines of `rows` in one query and assembles the views, keeping the order of `rows`.
-async fn with_lines<C: ConnectionTrait>(
+pub(super) async fn with_lines<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<orders::Model>,
 ) -> Result<Vec<Order>, DbErr> {

@@ -44,6 +44,35 @@ pub async fn enqueue<C: ConnectionTrait>(
     Ok(id)
 }
 
+/// Writes `events` (each with the trace context of the message it answers) to the outbox inside the caller's
+/// transaction, in one statement; returns their ids in the same order.
+pub async fn enqueue_many<C: ConnectionTrait>(
+    txn: &C,
+    events: &[(Event, TraceContext)],
+) -> Result<Vec<Uuid>, DbErr> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
+    let rows = events
+        .iter()
+        .zip(&ids)
+        .map(|((event, trace), id)| outbox::ActiveModel {
+            id: Set(*id),
+            destination: Set(event.queue().name().to_owned()),
+            payload: Set(event.to_json()),
+            trace_context: Set(serde_json::to_value(trace).unwrap_or_default()),
+            created_at: NotSet,
+            published_at: Set(None),
+            attempts: Set(0),
+            next_attempt_at: NotSet,
+        });
+    outbox::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(ids)
+}
+
 /// Which rows a publisher takes.
 #[derive(Clone, Debug)]
 pub enum Selection {

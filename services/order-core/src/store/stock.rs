@@ -1,25 +1,26 @@
-//! Stock movements for an order's lines: locking the products in a fixed order, quoting them for pricing,
-//! and the three ways reserved and on-hand stock move.
+//! Stock primitives inside the caller's transaction: lock products in a fixed order, move stock, record the
+//! prices orders were confirmed at. They decide nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use entity::{order_line, product_info};
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
-use super::fulfilment::LowStock;
-use crate::domain::pricing::{LineQuote, ProductQuote};
+use crate::domain::{OrderId, ProductId, ProductStock};
 
-/// Locks the products of `lines` in ascending id order.
-pub(super) async fn lock_products(
+/// Locks `products` in ascending id order (two transactions never wait on each other in a cycle) and reads
+/// them. Products not in the catalogue are absent from the map.
+#[tracing::instrument(name = "SELECT product_info FOR UPDATE", skip_all, fields(db.system = "postgresql", db.operation.name = "SELECT FOR UPDATE", db.collection.name = "product_info"))]
+pub async fn lock_products(
     txn: &DatabaseTransaction,
-    lines: &[order_line::Model],
-) -> Result<HashMap<Uuid, product_info::Model>, DbErr> {
-    let ids: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
+    products: impl IntoIterator<Item = ProductId>,
+) -> Result<HashMap<ProductId, ProductStock>, DbErr> {
+    let ids: Vec<Uuid> = products.into_iter().map(|p| p.0).collect();
     Ok(product_info::Entity::find()
         .filter(product_info::Column::Id.is_in(ids))
         .order_by_asc(product_info::Column::Id)
@@ -27,30 +28,13 @@ pub(super) async fn lock_products(
         .all(txn)
         .await?
         .into_iter()
-        .map(|p| (p.id, p))
+        .map(|p| (ProductId(p.id), product_from_row(p)))
         .collect())
 }
 
-pub(super) fn quotes(
-    lines: &[order_line::Model],
-    products: &HashMap<Uuid, product_info::Model>,
-) -> Vec<LineQuote> {
-    lines
-        .iter()
-        .map(|line| LineQuote {
-            quantity: u32::try_from(line.quantity).unwrap_or(u32::MAX),
-            product: products.get(&line.product_id).map(|p| ProductQuote {
-                price_minor: p.price_minor,
-                currency: p.currency.clone(),
-                available: i64::from(p.stock_on_hand) - i64::from(p.stock_reserved),
-            }),
-        })
-        .collect()
-}
-
-/// The three ways stock moves for an order's lines.
-#[derive(Clone, Copy)]
-pub(super) enum StockMove {
+/// The three ways stock moves.
+#[derive(Clone, Copy, Debug)]
+pub enum StockMove {
     /// reserved += quantity
     Reserve,
     /// on_hand -= quantity, reserved -= quantity
@@ -59,19 +43,21 @@ pub(super) enum StockMove {
     Release,
 }
 
-/// Applies `how` to every line's product; returns the updated products.
-pub(super) async fn adjust_stock(
+/// Applies `how` with each product's summed quantity (one statement per product, in id order); returns the
+/// updated products. The CHECK constraints (`0 <= stock_reserved <= stock_on_hand`) are the last line of
+/// defence.
+#[tracing::instrument(name = "UPDATE product_info", skip_all, fields(products = quantities.len(), db.system = "postgresql", db.operation.name = "UPDATE", db.collection.name = "product_info"))]
+pub async fn move_stock(
     txn: &DatabaseTransaction,
-    lines: &[order_line::Model],
+    quantities: &BTreeMap<ProductId, i32>,
     how: StockMove,
-) -> Result<Vec<product_info::Model>, DbErr> {
+) -> Result<Vec<ProductStock>, DbErr> {
     use product_info::Column::{StockOnHand, StockReserved, UpdatedAt};
-    let mut updated = Vec::with_capacity(lines.len());
-    for line in lines {
-        let q = line.quantity;
+    let mut updated = Vec::with_capacity(quantities.len());
+    for (product, &q) in quantities {
         let mut update = product_info::Entity::update_many()
             .col_expr(UpdatedAt, Expr::current_timestamp())
-            .filter(product_info::Column::Id.eq(line.product_id));
+            .filter(product_info::Column::Id.eq(product.0));
         update = match how {
             StockMove::Reserve => update.col_expr(StockReserved, Expr::col(StockReserved).add(q)),
             StockMove::Release => update.col_expr(StockReserved, Expr::col(StockReserved).sub(q)),
@@ -79,36 +65,49 @@ pub(super) async fn adjust_stock(
                 .col_expr(StockOnHand, Expr::col(StockOnHand).sub(q))
                 .col_expr(StockReserved, Expr::col(StockReserved).sub(q)),
         };
-        updated.extend(update.exec_with_returning(txn).await?);
+        updated.extend(
+            update
+                .exec_with_returning(txn)
+                .await?
+                .into_iter()
+                .map(product_from_row),
+        );
     }
     Ok(updated)
 }
 
-/// Records the unit price each line was confirmed at.
-pub(super) async fn capture_prices(
-    txn: &DatabaseTransaction,
-    lines: &[order_line::Model],
-    products: &HashMap<Uuid, product_info::Model>,
-) -> Result<(), DbErr> {
-    for line in lines {
-        order_line::Entity::update(order_line::ActiveModel {
-            order_id: Set(line.order_id),
-            line_no: Set(line.line_no),
-            unit_price_minor: Set(products.get(&line.product_id).map(|p| p.price_minor)),
-            ..Default::default()
-        })
-        .exec(txn)
-        .await?;
+/// Records on every line of `orders` the current catalogue price of its product, in one statement (the
+/// caller holds the product locks, so it is the price the order was priced at).
+pub async fn capture_prices(txn: &DatabaseTransaction, orders: &[OrderId]) -> Result<(), DbErr> {
+    if orders.is_empty() {
+        return Ok(());
     }
+    let placeholders: Vec<String> = (1..=orders.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "UPDATE {lines} AS l SET unit_price_minor = p.price_minor FROM {products} AS p \
+         WHERE p.id = l.product_id AND l.order_id IN ({})",
+        placeholders.join(", "),
+        lines = sea_orm::EntityName::table_name(&order_line::Entity),
+        products = sea_orm::EntityName::table_name(&product_info::Entity),
+    );
+    let values = orders.iter().map(|o| o.0.into());
+    txn.execute_raw(Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        sql,
+        values,
+    ))
+    .await?;
     Ok(())
 }
 
-pub(super) fn low_stock(p: product_info::Model) -> Option<LowStock> {
-    let available = p.stock_on_hand - p.stock_reserved;
-    (available < p.low_stock_threshold).then_some(LowStock {
-        product_id: p.id,
+fn product_from_row(p: product_info::Model) -> ProductStock {
+    ProductStock {
+        id: ProductId(p.id),
         sku: p.sku,
-        available,
-        threshold: p.low_stock_threshold,
-    })
+        price_minor: p.price_minor,
+        currency: p.currency,
+        on_hand: p.stock_on_hand,
+        reserved: p.stock_reserved,
+        low_stock_threshold: p.low_stock_threshold,
+    }
 }

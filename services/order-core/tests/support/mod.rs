@@ -235,6 +235,29 @@ impl TestApp {
         OrderService::new(self.deps.clone())
     }
 
+    /// Creates an order with its outbox row and publishes nothing (a writer that dies after its commit):
+    /// the order and its outbox row's id.
+    pub async fn create_unpublished(
+        &self,
+        customer: &order_core::domain::CustomerId,
+        order: &order_core::domain::NewOrder,
+    ) -> (order_core::domain::Order, Uuid) {
+        // A deferring service keeps its rows until `publish_deferred`, which is never called here.
+        let created = self
+            .orders()
+            .deferring()
+            .create(customer, None, order)
+            .await
+            .expect("create");
+        let outbox_id = self
+            .scalar_text(&format!(
+                "SELECT id::text FROM outbox WHERE payload->>'order_id' = '{}'",
+                created.order.id
+            ))
+            .await;
+        (created.order, outbox_id.parse().expect("a uuid"))
+    }
+
     /// Receives up to 10 messages (visibility 0 by default in tests so failures come straight back).
     pub async fn receive(
         &self,
