@@ -17,7 +17,7 @@ use native_stack::{database, postgres};
 /// queues, without and with an emulated 3 ms commit latency.
 pub fn flash(root: &Path) -> Result<()> {
     let (admin_url, _pg) = postgres::server(root)?;
-    let nowhere = crate::stack::aws::env("http://127.0.0.1:9");
+    let nowhere = native_stack::aws::env("http://127.0.0.1:9");
     let run = |name: &str, env: &[(&str, &str)]| -> Result<String> {
         let db_url = database::prepare(root, &admin_url, "bench_pipeline", true)?;
         eprintln!("== pipeline: {name}");
