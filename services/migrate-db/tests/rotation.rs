@@ -350,3 +350,68 @@ async fn a_secret_that_is_no_function_roles_is_refused_and_left_as_it_was() {
     );
     assert_eq!(verifier(&w.conn, "postgres").await, before);
 }
+
+/// On a server that checks the function logins' passwords (`TEST_SCRAM_DATABASE_URL`: a database whose
+/// `pg_hba.conf` says `scram-sha-256` for them; the master user may be trusted), with
+/// `cargo nextest run -p migrate-db --test rotation --run-ignored only`.
+#[tokio::test]
+#[ignore = "needs a PostgreSQL that checks passwords: TEST_SCRAM_DATABASE_URL"]
+async fn after_two_rotations_a_function_holding_the_first_login_is_refused_refetches_and_fails_nothing()
+ {
+    // Arrange: the function logs in with its secret's password and keeps the credentials.
+    let url = std::env::var("TEST_SCRAM_DATABASE_URL").expect("TEST_SCRAM_DATABASE_URL");
+    let master = Db::connect(DbSettings::from_url(url.clone()), None)
+        .await
+        .unwrap();
+    let client = secrets_client().await;
+    let role = migration::role_of("process-order").unwrap();
+    let arn = client
+        .create_secret()
+        .name(format!("rotation-test/{}", uuid::Uuid::new_v4().simple()))
+        .secret_string(
+            json!({"username": migration::login_of("process-order").unwrap(), "password": "first-password"})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let roles = RolePasswords::new(client.clone(), [(role.to_owned(), arn.clone())].into());
+    migrate_db::run(&master, Some(&roles), Request::default())
+        .await
+        .unwrap();
+    let function = Db::connect(function_settings(&url, &arn), Some(client.clone()))
+        .await
+        .unwrap();
+    assert!(
+        function_reads_orders(&function).await,
+        "logs in with the first password"
+    );
+    let rotator = Rotator {
+        roles: &roles,
+        master: &master,
+        settings: &DbSettings::from_url(url.clone()),
+    };
+
+    // Act: two rotations change the first login's password; its sessions end (an idle timeout, a failover).
+    rotator.rotate(&arn).await.unwrap();
+    assert!(
+        function_reads_orders(&function).await,
+        "after one rotation the cached login still works"
+    );
+    rotator.rotate(&arn).await.unwrap();
+    let [user, _] = migration::login_users(role);
+    let admin = Database::connect(&url).await.unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{user}'"
+        ))
+        .await
+        .unwrap();
+
+    // Assert: the cached password is refused, the secret fetched again, and the operation succeeds.
+    assert!(function_reads_orders(&function).await, "no request fails");
+    let now = text(&function.conn().await, "SELECT current_user::text").await;
+    assert_eq!(now, user, "logged in again with the login's new password");
+}

@@ -84,7 +84,8 @@ pub struct Function {
 }
 
 impl Function {
-    /// The PostgreSQL role the function logs in as: `orders_get_orders` for `get-orders`. The migrations
+    /// The PostgreSQL role holding the function's grants: `orders_get_orders` for `get-orders`, a NOLOGIN group
+    /// whose logins are [`db_logins`](Self::db_logins). The migrations
     /// create it with the function's grants (`migration::FUNCTION_ROLES`); Terraform derives the same name.
     pub fn db_role(&self) -> String {
         format!("orders_{}", self.name.replace('-', "_"))

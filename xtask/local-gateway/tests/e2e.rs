@@ -170,17 +170,19 @@ async fn an_order_placed_through_the_gateway_is_fulfilled_and_the_stock_goes_dow
             .any(|o| o["id"] == order["id"]),
         "{listed}"
     );
-    // Each function did its part logged in as its own role (DB_SECRET_ARN = its own secret).
-    let roles = session_roles().await;
+    // Each function did its part logged in as its own role (DB_SECRET_ARN = its own secret): as one of the
+    // role's two logins, the one its secret names (`<role>_user` until a rotation).
+    let logins = session_roles().await;
     for role in [
         "orders_create_order",
         "orders_get_orders",
         "orders_process_order",
         "orders_update_stock",
     ] {
+        let of_role = [format!("{role}_user"), format!("{role}_clone")];
         assert!(
-            roles.iter().any(|r| r == role),
-            "{role} not among {roles:?}"
+            logins.iter().any(|l| of_role.contains(l)),
+            "no login of {role} among {logins:?}"
         );
     }
 }

@@ -19,13 +19,14 @@
 //! accepted, a fault real SQS does not have. A frozen endpoint is what SQS can do: requests that hang until
 //! the SDK's timeouts.
 //!
-//! Rotation: every function role's secret is rotated at once, each by `migrate-db --rotate <secret>`, the
-//! rotation handler's own four steps (createSecret, setSecret, testSecret, finishSecret) against the Secrets
-//! Manager emulator and the database, as Secrets Manager runs them in AWS. The secret flips to the role's other
-//! login with a new password; the login the functions hold keeps working until the next rotation changes
-//! its password, when their next login is refused and they fetch the secret again (`Db::run`). On a server
-//! that checks the function logins' passwords that path is taken for real; on one that trusts loopback only
-//! the logins flip.
+//! Rotation: every function role's secret is rotated twice in a row, all six at once, each by
+//! `migrate-db --rotate <secret>`: the rotation handler's own four steps (createSecret, setSecret, testSecret,
+//! finishSecret) against the Secrets Manager emulator and the database, as Secrets Manager runs them in AWS. The first rotation flips each secret to
+//! the role's other login with a new password, and the login the functions hold keeps working; the second flips
+//! it back with another new password, so the functions' cached login is now refused on their next new
+//! connection and they fetch the secret again (`Db::run`), as after an operator's double rotation following a
+//! leak. On a server that checks the function logins' passwords that path is taken for real; on one that trusts
+//! loopback only the logins flip.
 
 use std::fmt;
 use std::process::Command;
@@ -66,7 +67,7 @@ pub struct Injected {
     pub emulator_freezes: usize,
     pub cognito_restarts: usize,
     pub cognito_restart_failures: usize,
-    /// Turns that rotated every function role's secret, and the secret rotations (six a turn).
+    /// Turns that rotated every function role's secret twice, and the secret rotations (twelve a turn).
     pub rotation_rounds: usize,
     pub rotations: usize,
     pub rotation_failures: usize,
@@ -204,8 +205,26 @@ impl Faults {
         injected.emulator_freezes += 1;
     }
 
-    /// Rotates every function role's secret at once (one `migrate-db --rotate` each, side by side).
+    /// Rotates every function role's secret twice, each time all six side by side: after the second rotation
+    /// the login the functions held before the turn has a new password, so an environment that survives the
+    /// turn is refused on its next new connection and must fetch the secret again (`Db::run`).
     fn rotate_passwords(&self, injected: &mut Injected) {
+        injected.rotation_rounds += 1;
+        for _ in 0..2 {
+            let (rotated, failed) = self.rotate_every_secret_once();
+            injected.rotations += rotated;
+            injected.rotation_failures += failed;
+        }
+        if injected.rotation_failures > 0 {
+            eprintln!(
+                "   a rotation failed (see {}/rotate-*.log)",
+                self.log_dir.display()
+            );
+        }
+    }
+
+    /// One `migrate-db --rotate` per function role secret, side by side; returns (succeeded, failed).
+    fn rotate_every_secret_once(&self) -> (usize, usize) {
         let log = |function: &str| {
             std::fs::File::options()
                 .create(true)
@@ -224,23 +243,19 @@ impl Faults {
                     .spawn()
             })
             .collect();
-        injected.rotation_rounds += 1;
-        for child in children {
-            let ok = child
-                .and_then(|mut c| c.wait())
-                .is_ok_and(|status| status.success());
-            if ok {
-                injected.rotations += 1;
-            } else {
-                injected.rotation_failures += 1;
-            }
-        }
-        if injected.rotation_failures > 0 {
-            eprintln!(
-                "   a rotation failed (see {}/rotate-*.log)",
-                self.log_dir.display()
-            );
-        }
+        let succeeded = children
+            .into_iter()
+            .map(|child| {
+                child
+                    .and_then(|mut c| c.wait())
+                    .is_ok_and(|status| status.success())
+            })
+            .filter(|ok| *ok)
+            .count();
+        (
+            succeeded,
+            order_contract::topology::FUNCTIONS.len() - succeeded,
+        )
     }
 
     fn signal_emulator(&self, signal: &str) {
