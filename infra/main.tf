@@ -325,7 +325,8 @@ resource "aws_lambda_invocation" "migrate_db" {
   function_name = module.functions.function_names["migrate-db"]
   input         = jsonencode({ seed = false })
 
-  # A new role password (a replaced random_password) must reach PostgreSQL too.
+  # Runs again for a new image, and when a role secret's Terraform-written version changes (a new stack, or
+  # the first apply after a secret was recreated); rotation itself writes versions Terraform ignores.
   triggers = {
     image_uri    = local.image_uris["migrate-db"]
     role_secrets = jsonencode(module.database.function_role_secret_versions)
