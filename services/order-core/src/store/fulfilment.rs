@@ -96,14 +96,12 @@ pub async fn write_statuses(
         })
         .collect();
     let sql = format!(
-        "UPDATE {orders} AS o SET status = v.next, updated_at = $1, \
-           total_minor = COALESCE(v.total_minor, o.total_minor), currency = COALESCE(v.currency, o.currency), \
-           rejection_reason = COALESCE(v.rejection, o.rejection_reason), \
-           cancellation_reason = COALESCE(v.cancellation, o.cancellation_reason) \
+        "UPDATE {orders} AS o SET status = v.next, updated_at = $1{details} \
          FROM (VALUES {}) AS v(id, expected, next, total_minor, currency, rejection, cancellation) \
          WHERE o.id = v.id AND o.status = v.expected RETURNING o.id",
         rows.join(", "),
         orders = orders::Entity.table_name(),
+        details = detail_assignments(changes),
     );
     let written = txn
         .query_all_raw(Statement::from_sql_and_values(
@@ -126,6 +124,26 @@ pub async fn write_statuses(
         )));
     }
     Ok(now)
+}
+
+/// The detail columns these changes set, and only those: each function's role may update exactly the columns
+/// its moves write (`migration::FUNCTION_ROLES`), so update-stock, which records no detail, assigns none.
+fn detail_assignments(changes: &[StatusChange]) -> String {
+    let sets = |wanted: fn(&StatusDetail) -> bool| changes.iter().any(|c| wanted(&c.detail));
+    let mut assignments = String::new();
+    if sets(|d| matches!(d, StatusDetail::Total(_))) {
+        assignments.push_str(
+            ", total_minor = COALESCE(v.total_minor, o.total_minor), currency = COALESCE(v.currency, o.currency)",
+        );
+    }
+    if sets(|d| matches!(d, StatusDetail::Rejected(_))) {
+        assignments.push_str(", rejection_reason = COALESCE(v.rejection, o.rejection_reason)");
+    }
+    if sets(|d| matches!(d, StatusDetail::Cancelled(_))) {
+        assignments
+            .push_str(", cancellation_reason = COALESCE(v.cancellation, o.cancellation_reason)");
+    }
+    assignments
 }
 
 fn change_values(change: &StatusChange) -> [Value; 7] {
