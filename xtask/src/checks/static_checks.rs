@@ -207,4 +207,3 @@ fn workflows(root: &Path, venv: &Path) -> Result<()> {
             .current_dir(root),
     )
 }
-
