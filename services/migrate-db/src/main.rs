@@ -2,10 +2,12 @@
 //! command line otherwise (`migrate-db [--seed]`, `migrate-db --rotate <secret>`).
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use migrate_db::cli::Command;
 use migrate_db::roles::RolePasswords;
 use migrate_db::{cli, lambda};
+use order_core::db::Db;
 use order_core::{bootstrap, config, telemetry};
 
 #[tokio::main]
@@ -24,32 +26,8 @@ async fn main() -> ExitCode {
             }
         }
     };
-    let settings = match config::DbSettings::from_env() {
-        Ok(settings) => settings,
-        Err(error) => {
-            tracing::error!(error = %error, "bad database settings");
-            telemetry.shutdown();
-            return ExitCode::FAILURE;
-        }
-    };
-    let db = match bootstrap::connect_db().await {
-        Ok(db) => db,
-        Err(error) => {
-            tracing::error!(
-                error = format!("{error:#}"),
-                "could not set up the database pool"
-            );
-            telemetry.shutdown();
-            return ExitCode::FAILURE;
-        }
-    };
-    let roles = match role_passwords().await {
-        Ok(roles) => roles,
-        Err(error) => {
-            tracing::error!(error = %error, "bad DB_ROLE_SECRET_ARNS");
-            telemetry.shutdown();
-            return ExitCode::FAILURE;
-        }
+    let Some((settings, db, roles)) = init(&telemetry).await else {
+        return ExitCode::FAILURE;
     };
     let code = match request {
         None => match lambda::serve(db.clone(), roles, settings, telemetry.clone()).await {
@@ -67,6 +45,42 @@ async fn main() -> ExitCode {
     db.close().await;
     telemetry.shutdown();
     code
+}
+
+/// What `main` sets up once: the database settings, the pool and the function roles' secrets.
+type Init = (config::DbSettings, Arc<Db>, Option<RolePasswords>);
+
+/// The database settings, pool and role secrets, created once at init; on failure, logs why, shuts telemetry
+/// down and returns `None`.
+async fn init(telemetry: &telemetry::Telemetry) -> Option<Init> {
+    let settings = match config::DbSettings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            tracing::error!(error = %error, "bad database settings");
+            telemetry.shutdown();
+            return None;
+        }
+    };
+    let db = match bootstrap::connect_db().await {
+        Ok(db) => db,
+        Err(error) => {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "could not set up the database pool"
+            );
+            telemetry.shutdown();
+            return None;
+        }
+    };
+    let roles = match role_passwords().await {
+        Ok(roles) => roles,
+        Err(error) => {
+            tracing::error!(error = %error, "bad DB_ROLE_SECRET_ARNS");
+            telemetry.shutdown();
+            return None;
+        }
+    };
+    Some((settings, db, roles))
 }
 
 /// The function roles' secrets (`DB_ROLE_SECRET_ARNS`), read once at init.

@@ -39,34 +39,8 @@ pub fn proxy_event(
     cx: Context<'_>,
 ) -> ApiGatewayProxyRequest {
     let (single, multi) = query_parameters(query.unwrap_or_default());
-    let mut headers = text_headers(headers);
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    if let Ok(ip) = HeaderValue::from_str(&cx.source_ip) {
-        headers.append("x-forwarded-for", ip);
-    }
-    if let Ok(trace) = HeaderValue::from_str(&cx.trace_header) {
-        headers.insert("x-amzn-trace-id", trace);
-    }
-    let now = chrono::Utc::now();
-
-    let mut context = ApiGatewayProxyRequestContext::default();
-    context.account_id = Some(cx.account_id.to_owned());
-    context.apiid = Some("local".to_owned());
-    context.resource_id = Some("local".to_owned());
-    context.stage = Some(cx.stage.to_owned());
-    context.request_id = Some(cx.request_id.to_owned());
-    context.protocol = Some("HTTP/1.1".to_owned());
-    context.identity.source_ip = Some(cx.source_ip);
-    context.identity.user_agent = header_text(&headers, "user-agent");
-    context.domain_name = header_text(&headers, "host");
-    context.resource_path = Some(route.resource.to_owned());
-    context.path = Some(format!("/{}{path}", cx.stage));
-    context.http_method = method.clone();
-    context.request_time = Some(now.format("%d/%b/%Y:%H:%M:%S +0000").to_string());
-    context.request_time_epoch = now.timestamp_millis();
-    if let Some(claims) = cx.claims {
-        context.authorizer.fields = HashMap::from([("claims".to_owned(), json!(claims))]);
-    }
+    let headers = forwarded_headers(headers, &cx);
+    let context = request_context(method, path, route, &headers, cx);
 
     let mut event = ApiGatewayProxyRequest::default();
     event.resource = Some(route.resource.to_owned());
@@ -78,12 +52,61 @@ pub fn proxy_event(
     event.multi_value_query_string_parameters = multi.into();
     event.path_parameters = route.path_parameters.clone();
     event.request_context = context;
-    (event.body, event.is_base64_encoded) = match std::str::from_utf8(body) {
+    (event.body, event.is_base64_encoded) = event_body(body);
+    event
+}
+
+/// The client's headers as the integration sees them: forwarded for and proto added, the trace header
+/// replaced by active tracing's.
+fn forwarded_headers(headers: &HeaderMap, cx: &Context<'_>) -> HeaderMap {
+    let mut headers = text_headers(headers);
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    if let Ok(ip) = HeaderValue::from_str(&cx.source_ip) {
+        headers.append("x-forwarded-for", ip);
+    }
+    if let Ok(trace) = HeaderValue::from_str(&cx.trace_header) {
+        headers.insert("x-amzn-trace-id", trace);
+    }
+    headers
+}
+
+/// The event's `requestContext`: stage, ids, caller identity, time and the authorizer's claims.
+fn request_context(
+    method: &Method,
+    path: &str,
+    route: &Matched<'_>,
+    headers: &HeaderMap,
+    cx: Context<'_>,
+) -> ApiGatewayProxyRequestContext {
+    let now = chrono::Utc::now();
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.account_id = Some(cx.account_id.to_owned());
+    context.apiid = Some("local".to_owned());
+    context.resource_id = Some("local".to_owned());
+    context.stage = Some(cx.stage.to_owned());
+    context.request_id = Some(cx.request_id.to_owned());
+    context.protocol = Some("HTTP/1.1".to_owned());
+    context.identity.source_ip = Some(cx.source_ip);
+    context.identity.user_agent = header_text(headers, "user-agent");
+    context.domain_name = header_text(headers, "host");
+    context.resource_path = Some(route.resource.to_owned());
+    context.path = Some(format!("/{}{path}", cx.stage));
+    context.http_method = method.clone();
+    context.request_time = Some(now.format("%d/%b/%Y:%H:%M:%S +0000").to_string());
+    context.request_time_epoch = now.timestamp_millis();
+    if let Some(claims) = cx.claims {
+        context.authorizer.fields = HashMap::from([("claims".to_owned(), json!(claims))]);
+    }
+    context
+}
+
+/// The body as the event carries it: text as is, anything else base64-encoded, none when empty.
+fn event_body(body: &[u8]) -> (Option<String>, bool) {
+    match std::str::from_utf8(body) {
         _ if body.is_empty() => (None, false),
         Ok(text) => (Some(text.to_owned()), false),
         Err(_) => (Some(STANDARD.encode(body)), true),
-    };
-    event
+    }
 }
 
 /// The event as API Gateway sends it: a map without entries is `null`, not `{}` (no query string, a resource

@@ -4,10 +4,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::apigw::ApiGatewayProxyResponse;
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Response, header};
 
 use crate::apigw::{self, Context};
@@ -62,6 +63,8 @@ async fn handle(
     response
 }
 
+/// One request through the integration: route, authorize, build the proxy event, invoke the function and
+/// turn its answer into the HTTP response; also returns the function's name for the access log.
 async fn serve(
     api: &Api,
     peer: SocketAddr,
@@ -69,14 +72,7 @@ async fn serve(
     request: Request,
 ) -> Result<(String, Response<Body>), GatewayProblem> {
     let (parts, body) = request.into_parts();
-    // API Gateway REST has no 405: a resource without this method is MISSING_AUTHENTICATION_TOKEN, like an
-    // unknown path.
-    let route = match api.routes.resolve(parts.method.as_str(), parts.uri.path()) {
-        Resolution::Found(route) => route,
-        Resolution::NotFound | Resolution::MethodNotAllowed { .. } => {
-            return Err(GatewayProblem::NoSuchMethod);
-        }
-    };
+    let route = resolve(api, &parts)?;
     let claims = authorize(api, &route, &parts.headers).await?;
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
@@ -104,20 +100,38 @@ async fn serve(
         cx,
     );
     let function = route.operation.function.clone();
+    let response = invoke(api, &function, &event).await?;
+    Ok((function, response))
+}
+
+/// The route for the request's method and path.
+fn resolve<'a>(api: &'a Api, parts: &Parts) -> Result<Matched<'a>, GatewayProblem> {
+    // API Gateway REST has no 405: a resource without this method is MISSING_AUTHENTICATION_TOKEN, like an
+    // unknown path.
+    match api.routes.resolve(parts.method.as_str(), parts.uri.path()) {
+        Resolution::Found(route) => Ok(route),
+        Resolution::NotFound | Resolution::MethodNotAllowed { .. } => {
+            Err(GatewayProblem::NoSuchMethod)
+        }
+    }
+}
+
+/// Invokes `function` with the proxy event and turns its proxy response into the HTTP response.
+async fn invoke(
+    api: &Api,
+    function: &str,
+    event: &ApiGatewayProxyRequest,
+) -> Result<Response<Body>, GatewayProblem> {
     let proxy: ApiGatewayProxyResponse = api
         .invoker
-        .invoke(
-            &function,
-            &apigw::event_json(&event),
-            api.integration_timeout,
-        )
+        .invoke(function, &apigw::event_json(event), api.integration_timeout)
         .await
         .map_err(failed)?;
     let response = apigw::http_response(proxy).map_err(|reason| {
         tracing::error!(function, reason, "malformed Lambda proxy response");
         GatewayProblem::IntegrationFailure
     })?;
-    Ok((function, response))
+    Ok(response)
 }
 
 /// The Cognito authorizer's step: the caller's claims when the operation requires a token.

@@ -56,13 +56,7 @@ async fn pollers(settings: &Settings, invoker: &Invoker) -> anyhow::Result<Vec<P
 /// Runs until `shutdown`, then stops polling and the schedule, lets in-flight requests and invocations finish,
 /// and returns. Listens only once the routes, the JWKS and the queues are in place, so an open port means ready.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let routes = Routes::load(&settings.openapi_path)?;
-    if let Some(unknown) = routes
-        .functions()
-        .find(|f| !settings.invoke_urls.contains_key(f))
-    {
-        bail!("the OpenAPI document names function {unknown}, which has no INVOKE_URL_* variable");
-    }
+    let routes = load_routes(&settings)?;
     let http = reqwest::Client::new();
     let invoker = Invoker::new(
         http.clone(),
@@ -80,17 +74,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         .unwrap_or("000000000000")
         .to_owned();
 
-    let tasks = TaskTracker::new();
-    for poller in pollers {
-        tasks.spawn(poller.run(shutdown.clone()));
-    }
-    tasks.spawn(relay::run(
-        invoker.clone(),
-        settings.relay_interval,
-        settings.region.clone(),
-        account_id.clone(),
-        shutdown.clone(),
-    ));
+    let tasks = spawn_background(pollers, &invoker, &settings, &account_id, &shutdown);
 
     let api = Arc::new(http::Api {
         routes,
@@ -101,10 +85,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         integration_timeout: http::INTEGRATION_TIMEOUT,
         tracing: xray::Tracing::new(settings.xray_sampling),
     });
-    let listener = tokio::net::TcpListener::bind(settings.listen_addr)
-        .await
-        .with_context(|| format!("Failed to listen on {}", settings.listen_addr))?;
-    tracing::info!(addr = %listener.local_addr()?, "gateway listening");
+    let listener = listen(settings.listen_addr).await?;
     let served = axum::serve(
         listener,
         http::router(api).into_make_service_with_connect_info::<SocketAddr>(),
@@ -116,6 +97,49 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     tasks.wait().await;
     tracing::info!("gateway stopped");
     Ok(served?)
+}
+
+/// The OpenAPI document's routes, if every function it names has an invoke URL.
+fn load_routes(settings: &Settings) -> anyhow::Result<Routes> {
+    let routes = Routes::load(&settings.openapi_path)?;
+    if let Some(unknown) = routes
+        .functions()
+        .find(|f| !settings.invoke_urls.contains_key(f))
+    {
+        bail!("the OpenAPI document names function {unknown}, which has no INVOKE_URL_* variable");
+    }
+    Ok(routes)
+}
+
+/// Starts the queue pollers and the outbox relay schedule, each stopping at `shutdown`; returns their tracker.
+fn spawn_background(
+    pollers: Vec<Poller>,
+    invoker: &Invoker,
+    settings: &Settings,
+    account_id: &str,
+    shutdown: &CancellationToken,
+) -> TaskTracker {
+    let tasks = TaskTracker::new();
+    for poller in pollers {
+        tasks.spawn(poller.run(shutdown.clone()));
+    }
+    tasks.spawn(relay::run(
+        invoker.clone(),
+        settings.relay_interval,
+        settings.region.clone(),
+        account_id.to_owned(),
+        shutdown.clone(),
+    ));
+    tasks
+}
+
+/// Binds the gateway's port and logs the address it listens on.
+async fn listen(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("Failed to listen on {}", addr))?;
+    tracing::info!(addr = %listener.local_addr()?, "gateway listening");
+    Ok(listener)
 }
 
 /// Retries `attempt` every second until it succeeds or [`DEPENDENCY_WAIT`] has passed.

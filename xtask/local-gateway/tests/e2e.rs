@@ -121,6 +121,40 @@ async fn forged_id_token(change: impl FnOnce(&mut Value)) -> (String, String) {
     (control, sign(&claims, &key, &kid))
 }
 
+/// Polls the order at `location` until it is fulfilled (panics if it is rejected or [`PIPELINE_BOUND`] passes).
+async fn wait_until_fulfilled(location: &str, token: &str) -> Value {
+    let deadline = Instant::now() + PIPELINE_BOUND;
+    loop {
+        let current = body(get_orders(location, Some(&format!("Bearer {token}"))).await).await;
+        match current["status"].as_str() {
+            Some("fulfilled") => break current,
+            Some("rejected") => panic!("the order was rejected: {current}"),
+            _ if Instant::now() > deadline => {
+                panic!("not fulfilled within {PIPELINE_BOUND:?}: {current}")
+            }
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
+
+/// Each function did its part logged in as its own role (DB_SECRET_ARN = its own secret): as one of the
+/// role's two logins, the one its secret names (`<role>_user` until a rotation).
+async fn assert_each_function_logged_in_as_its_role() {
+    let logins = session_roles().await;
+    for role in [
+        "orders_create_order",
+        "orders_get_orders",
+        "orders_process_order",
+        "orders_update_stock",
+    ] {
+        let of_role = [format!("{role}_user"), format!("{role}_clone")];
+        assert!(
+            logins.iter().any(|l| of_role.contains(l)),
+            "no login of {role} among {logins:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_order_placed_through_the_gateway_is_fulfilled_and_the_stock_goes_down() {
     let stack = stack();
@@ -144,18 +178,7 @@ async fn an_order_placed_through_the_gateway_is_fulfilled_and_the_stock_goes_dow
         location,
         format!("/orders/{}", order["id"].as_str().unwrap())
     );
-    let deadline = Instant::now() + PIPELINE_BOUND;
-    let fulfilled = loop {
-        let current = body(get_orders(&location, Some(&format!("Bearer {token}"))).await).await;
-        match current["status"].as_str() {
-            Some("fulfilled") => break current,
-            Some("rejected") => panic!("the order was rejected: {current}"),
-            _ if Instant::now() > deadline => {
-                panic!("not fulfilled within {PIPELINE_BOUND:?}: {current}")
-            }
-            _ => tokio::time::sleep(Duration::from_millis(500)).await,
-        }
-    };
+    let fulfilled = wait_until_fulfilled(&location, &token).await;
     assert_eq!(
         fulfilled["total"],
         json!({"amount_minor": 2500, "currency": "EUR"})
@@ -170,21 +193,7 @@ async fn an_order_placed_through_the_gateway_is_fulfilled_and_the_stock_goes_dow
             .any(|o| o["id"] == order["id"]),
         "{listed}"
     );
-    // Each function did its part logged in as its own role (DB_SECRET_ARN = its own secret): as one of the
-    // role's two logins, the one its secret names (`<role>_user` until a rotation).
-    let logins = session_roles().await;
-    for role in [
-        "orders_create_order",
-        "orders_get_orders",
-        "orders_process_order",
-        "orders_update_stock",
-    ] {
-        let of_role = [format!("{role}_user"), format!("{role}_clone")];
-        assert!(
-            logins.iter().any(|l| of_role.contains(l)),
-            "no login of {role} among {logins:?}"
-        );
-    }
+    assert_each_function_logged_in_as_its_role().await;
 }
 
 #[tokio::test]

@@ -226,10 +226,13 @@ async fn one_trace_covers_create_order_process_order_and_update_stock() {
     assert_eq!(processed[0]["attributes"]["messaging.system"], "aws_sqs");
 }
 
-#[tokio::test]
-async fn a_relay_published_orders_trace_still_starts_at_its_http_request() {
-    let token = stack().sign_in().await.id;
-    let sqs = sqs_client().await;
+/// Queue 1's URL and the attributes it is recreated with (its redrive policy and visibility timeout).
+async fn orders_queue(
+    sqs: &aws_sdk_sqs::Client,
+) -> (
+    String,
+    std::collections::HashMap<QueueAttributeName, String>,
+) {
     let url = sqs
         .get_queue_url()
         .queue_name("orders")
@@ -248,6 +251,14 @@ async fn a_relay_published_orders_trace_still_starts_at_its_http_request() {
         .unwrap()
         .attributes
         .unwrap_or_default();
+    (url, attributes)
+}
+
+#[tokio::test]
+async fn a_relay_published_orders_trace_still_starts_at_its_http_request() {
+    let token = stack().sign_in().await.id;
+    let sqs = sqs_client().await;
+    let (url, attributes) = orders_queue(&sqs).await;
     let (trace, caller) = new_trace();
 
     // Queue 1 is down while the order is placed: create-order answers 202 and keeps the message in its outbox.

@@ -253,8 +253,25 @@ fn run_parts(
     stack.processes.push(sink);
 
     steps.step("functions: cargo lambda watch, one warm-up invocation each");
+    let invoke_base = start_functions(root, venv, options, &server, &aws, otlp_endpoint, stack)?;
+
+    steps.step("local gateway");
+    start_gateway(root, options, emulators, &aws, &invoke_base, stack)
+}
+
+/// Starts the functions with their environment (the trace sink at `otlp_endpoint`), records them on the
+/// stack, and invokes each once to warm it up; returns the base URL they are invoked at.
+fn start_functions(
+    root: &Path,
+    venv: &Path,
+    options: &Options,
+    server: &database::Server,
+    aws: &aws::init::Resources,
+    otlp_endpoint: String,
+    stack: &mut Stack,
+) -> Result<String> {
     let mut function_env =
-        functions::environment(stack.aws_env.clone(), &server, options.database, &aws);
+        functions::environment(stack.aws_env.clone(), server, options.database, aws);
     function_env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".to_owned(), otlp_endpoint));
     let (host, invoke_base) = functions::Host::start(
         root,
@@ -265,15 +282,25 @@ fn run_parts(
     )?;
     stack.functions = Some(std::sync::Arc::new(host));
     functions::warm_up(&invoke_base, &stack.log_dir)?;
+    Ok(invoke_base)
+}
 
-    steps.step("local gateway");
+/// Starts the local gateway in front of the functions at `invoke_base` and records its URL on the stack.
+fn start_gateway(
+    root: &Path,
+    options: &Options,
+    emulators: &Emulators,
+    aws: &aws::init::Resources,
+    invoke_base: &str,
+    stack: &mut Stack,
+) -> Result<()> {
     let port = gateway::port(options.gateway_port)?;
     let gateway = gateway::start(
         root,
         stack,
         &emulators.cognito,
-        &aws,
-        (&invoke_base, port),
+        aws,
+        (invoke_base, port),
         options.xray_sampling,
     )?;
     stack.processes.push(gateway);

@@ -106,53 +106,12 @@ fn redrive(stack: &Stack) -> Result<usize> {
     for queue in &stack.queue_urls {
         let dlq = format!("{queue}-dlq");
         loop {
-            let out = awslocal(
-                stack,
-                &[
-                    "sqs",
-                    "receive-message",
-                    "--queue-url",
-                    &dlq,
-                    "--max-number-of-messages",
-                    "10",
-                    "--message-attribute-names",
-                    "All",
-                    "--output",
-                    "json",
-                ],
-            )?;
-            let reply: serde_json::Value =
-                serde_json::from_str(if out.trim().is_empty() { "{}" } else { &out })
-                    .context("receive-message answered something not JSON")?;
-            let messages = reply["Messages"].as_array().cloned().unwrap_or_default();
+            let messages = receive_dead_letters(stack, &dlq)?;
             if messages.is_empty() {
                 break;
             }
             for m in messages {
-                let mut send = vec![
-                    "sqs".to_owned(),
-                    "send-message".to_owned(),
-                    "--queue-url".to_owned(),
-                    queue.clone(),
-                    "--message-body".to_owned(),
-                    m["Body"].as_str().unwrap_or_default().to_owned(),
-                ];
-                if let Some(attributes) = m.get("MessageAttributes") {
-                    send.push("--message-attributes".to_owned());
-                    send.push(attributes.to_string());
-                }
-                awslocal(stack, &send.iter().map(String::as_str).collect::<Vec<_>>())?;
-                awslocal(
-                    stack,
-                    &[
-                        "sqs",
-                        "delete-message",
-                        "--queue-url",
-                        &dlq,
-                        "--receipt-handle",
-                        m["ReceiptHandle"].as_str().unwrap_or_default(),
-                    ],
-                )?;
+                move_back(stack, queue, &dlq, &m)?;
                 moved += 1;
             }
         }
@@ -161,6 +120,58 @@ fn redrive(stack: &Stack) -> Result<usize> {
         eprintln!("   redrove {moved} dead-lettered messages");
     }
     Ok(moved)
+}
+
+/// Up to ten messages from the dead-letter queue `dlq`, with their attributes; none once it is empty.
+fn receive_dead_letters(stack: &Stack, dlq: &str) -> Result<Vec<serde_json::Value>> {
+    let out = awslocal(
+        stack,
+        &[
+            "sqs",
+            "receive-message",
+            "--queue-url",
+            dlq,
+            "--max-number-of-messages",
+            "10",
+            "--message-attribute-names",
+            "All",
+            "--output",
+            "json",
+        ],
+    )?;
+    let reply: serde_json::Value =
+        serde_json::from_str(if out.trim().is_empty() { "{}" } else { &out })
+            .context("receive-message answered something not JSON")?;
+    Ok(reply["Messages"].as_array().cloned().unwrap_or_default())
+}
+
+/// Sends one dead-lettered message `m` back to `queue` with its attributes, then deletes it from `dlq`.
+fn move_back(stack: &Stack, queue: &str, dlq: &str, m: &serde_json::Value) -> Result<()> {
+    let mut send = vec![
+        "sqs".to_owned(),
+        "send-message".to_owned(),
+        "--queue-url".to_owned(),
+        queue.to_owned(),
+        "--message-body".to_owned(),
+        m["Body"].as_str().unwrap_or_default().to_owned(),
+    ];
+    if let Some(attributes) = m.get("MessageAttributes") {
+        send.push("--message-attributes".to_owned());
+        send.push(attributes.to_string());
+    }
+    awslocal(stack, &send.iter().map(String::as_str).collect::<Vec<_>>())?;
+    awslocal(
+        stack,
+        &[
+            "sqs",
+            "delete-message",
+            "--queue-url",
+            dlq,
+            "--receipt-handle",
+            m["ReceiptHandle"].as_str().unwrap_or_default(),
+        ],
+    )?;
+    Ok(())
 }
 
 fn awslocal(stack: &Stack, args: &[&str]) -> Result<String> {
@@ -225,25 +236,7 @@ impl Books {
                 products.orders_where()
             ),
         )?;
-        let mut stock = Vec::new();
-        for id in &products.ids {
-            let on_hand = count(
-                database_url,
-                &format!("SELECT stock_on_hand FROM product_info WHERE id = '{id}'"),
-            )?;
-            let reserved = count(
-                database_url,
-                &format!("SELECT stock_reserved FROM product_info WHERE id = '{id}'"),
-            )?;
-            let fulfilled = count(
-                database_url,
-                &format!(
-                    "SELECT coalesce(sum(l.quantity), 0) FROM order_line l JOIN orders o ON o.id = l.order_id \
-                     WHERE o.status = 'fulfilled' AND l.product_id = '{id}'"
-                ),
-            )?;
-            stock.push((id.clone(), on_hand, reserved, fulfilled));
-        }
+        let stock = read_stock(database_url, products)?;
         Ok(Self {
             orders,
             fulfilled: by("fulfilled")?,
@@ -267,19 +260,28 @@ impl Books {
             )?,
             stock,
             initial: products.initial,
-            unpublished: count(
-                database_url,
-                &format!(
-                    "SELECT count(*) FROM outbox b WHERE published_at IS NULL AND EXISTS (SELECT 1 FROM orders o \
-                     WHERE o.id::text = b.payload->>'order_id' AND {})",
-                    products.orders_where()
-                ),
-            )?,
+            unpublished: unpublished(database_url, products)?,
         })
     }
 
     /// Every check of the soak; the first failure names what broke.
     pub fn verify(&self, load: &Load) -> Result<()> {
+        let mut failures = self.order_failures(load);
+        failures.extend(load_failures(load));
+        failures.extend(self.stock_failures());
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            bail!(
+                "soak: the books do not balance:\n  {}",
+                failures.join("\n  ")
+            )
+        }
+    }
+
+    /// The order-count checks: every order terminal, every accepted order stored, no more than were sent, one
+    /// order per idempotency key.
+    fn order_failures(&self, load: &Load) -> Vec<String> {
         let mut failures = Vec::new();
         let terminal = self.fulfilled + self.rejected + self.cancelled;
         if self.open != 0 || terminal != self.orders {
@@ -307,21 +309,12 @@ impl Books {
                 self.keys_with_two_orders
             ));
         }
-        if !load.duplicate_mismatches.is_empty() {
-            failures.push(format!(
-                "resends answered another order: {:?}",
-                load.duplicate_mismatches
-            ));
-        }
-        if load.sign_ins_given_up != 0 {
-            failures.push(format!(
-                "{} sign-ins given up: Cognito did not come back",
-                load.sign_ins_given_up
-            ));
-        }
-        if !load.refused.is_empty() {
-            failures.push(format!("requests refused: {:?}", load.refused));
-        }
+        failures
+    }
+
+    /// The stock checks: per product, on hand + fulfilled = initial and nothing reserved; the outbox drained.
+    fn stock_failures(&self) -> Vec<String> {
+        let mut failures = Vec::new();
         for (id, on_hand, reserved, fulfilled) in &self.stock {
             if on_hand + fulfilled != self.initial || *reserved != 0 {
                 failures.push(format!(
@@ -333,15 +326,65 @@ impl Books {
         if self.unpublished != 0 {
             failures.push(format!("{} outbox rows unpublished", self.unpublished));
         }
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            bail!(
-                "soak: the books do not balance:\n  {}",
-                failures.join("\n  ")
-            )
-        }
+        failures
     }
+}
+
+/// The client-side checks: resends answered with the same order, sign-ins recovered, no request refused.
+fn load_failures(load: &Load) -> Vec<String> {
+    let mut failures = Vec::new();
+    if !load.duplicate_mismatches.is_empty() {
+        failures.push(format!(
+            "resends answered another order: {:?}",
+            load.duplicate_mismatches
+        ));
+    }
+    if load.sign_ins_given_up != 0 {
+        failures.push(format!(
+            "{} sign-ins given up: Cognito did not come back",
+            load.sign_ins_given_up
+        ));
+    }
+    if !load.refused.is_empty() {
+        failures.push(format!("requests refused: {:?}", load.refused));
+    }
+    failures
+}
+
+/// Per product of the soak: (id, on hand, reserved, fulfilled quantity).
+fn read_stock(database_url: &str, products: &Products) -> Result<Vec<(String, i64, i64, i64)>> {
+    let mut stock = Vec::new();
+    for id in &products.ids {
+        let on_hand = count(
+            database_url,
+            &format!("SELECT stock_on_hand FROM product_info WHERE id = '{id}'"),
+        )?;
+        let reserved = count(
+            database_url,
+            &format!("SELECT stock_reserved FROM product_info WHERE id = '{id}'"),
+        )?;
+        let fulfilled = count(
+            database_url,
+            &format!(
+                "SELECT coalesce(sum(l.quantity), 0) FROM order_line l JOIN orders o ON o.id = l.order_id \
+                 WHERE o.status = 'fulfilled' AND l.product_id = '{id}'"
+            ),
+        )?;
+        stock.push((id.clone(), on_hand, reserved, fulfilled));
+    }
+    Ok(stock)
+}
+
+/// How many outbox rows of the soak's orders are still unpublished.
+fn unpublished(database_url: &str, products: &Products) -> Result<i64> {
+    count(
+        database_url,
+        &format!(
+            "SELECT count(*) FROM outbox b WHERE published_at IS NULL AND EXISTS (SELECT 1 FROM orders o \
+             WHERE o.id::text = b.payload->>'order_id' AND {})",
+            products.orders_where()
+        ),
+    )
 }
 
 impl fmt::Display for Books {

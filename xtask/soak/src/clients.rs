@@ -164,17 +164,7 @@ fn merge(into: &mut Load, from: Load) {
 /// One order: create (with a key), maybe resend it, maybe cancel it.
 fn one_order(gateway: &str, token: &str, products: &[String], rng: &mut Rng, load: &mut Load) {
     let key = format!("soak-{:016x}{:016x}", rng.next(), rng.next());
-    let first = rng.below(products.len() as u64) as usize;
-    let lines = 1 + rng.below(2) as usize;
-    let items: Vec<_> = (0..lines)
-        .map(|i| {
-            serde_json::json!({
-                "product_id": products[(first + i) % products.len()],
-                "quantity": 1 + rng.below(3),
-            })
-        })
-        .collect();
-    let body = serde_json::json!({ "items": items }).to_string();
+    let body = order_body(products, rng);
     let url = format!("{gateway}/orders");
     let headers = [
         ("Authorization", token),
@@ -204,15 +194,35 @@ fn one_order(gateway: &str, token: &str, products: &[String], rng: &mut Rng, loa
         }
     }
     if rng.below(6) == 0 {
-        let cancel = format!("{gateway}/orders/{id}/cancel");
-        match with_retries("POST", &cancel, &headers[..1], "", load) {
-            Some(r) if r.status == 200 => load.cancelled += 1,
-            Some(r) if r.status == 409 => load.cancel_refused += 1,
-            Some(r) => load
-                .refused
-                .push(format!("POST /orders/{id}/cancel {}: {}", r.status, r.body)),
-            None => load.cancel_gave_up += 1,
-        }
+        cancel(gateway, &id, &headers[..1], load);
+    }
+}
+
+/// A create-order body: one or two lines on neighbouring products, quantities 1 to 3, drawn from `rng`.
+fn order_body(products: &[String], rng: &mut Rng) -> String {
+    let first = rng.below(products.len() as u64) as usize;
+    let lines = 1 + rng.below(2) as usize;
+    let items: Vec<_> = (0..lines)
+        .map(|i| {
+            serde_json::json!({
+                "product_id": products[(first + i) % products.len()],
+                "quantity": 1 + rng.below(3),
+            })
+        })
+        .collect();
+    serde_json::json!({ "items": items }).to_string()
+}
+
+/// Cancels order `id` (with the retries every request gets) and counts how that went.
+fn cancel(gateway: &str, id: &str, auth: &[(&str, &str)], load: &mut Load) {
+    let url = format!("{gateway}/orders/{id}/cancel");
+    match with_retries("POST", &url, auth, "", load) {
+        Some(r) if r.status == 200 => load.cancelled += 1,
+        Some(r) if r.status == 409 => load.cancel_refused += 1,
+        Some(r) => load
+            .refused
+            .push(format!("POST /orders/{id}/cancel {}: {}", r.status, r.body)),
+        None => load.cancel_gave_up += 1,
     }
 }
 

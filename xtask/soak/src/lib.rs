@@ -65,23 +65,7 @@ pub fn run(stack: &mut Stack, orders: usize) -> Result<()> {
     eprintln!("   seed {seed}");
 
     let started = Instant::now();
-    let stop = Arc::new(AtomicBool::new(false));
-    let faults = chaos::Faults::for_stack(stack)?;
-    let chaos = {
-        let (faults, stop) = (faults.clone(), stop.clone());
-        std::thread::spawn(move || chaos::run(&faults, &stop, seed))
-    };
-    let endpoints = clients::Endpoints {
-        gateway: &stack.gateway_url,
-        cognito: &stack.cognito_endpoint,
-        client_id: &stack.client_id,
-    };
-    let load = clients::place(&endpoints, &token, &products.ids, orders, seed);
-    stop.store(true, Ordering::Relaxed);
-    let injected = chaos
-        .join()
-        .map_err(|_| anyhow::anyhow!("the fault thread panicked"))?;
-    faults.heal()?;
+    let (load, injected) = place_under_faults(stack, &token, &products.ids, orders, seed)?;
     let placed = started.elapsed();
 
     let drain = books::drain(stack, &products, DRAIN_TIMEOUT)?;
@@ -101,4 +85,33 @@ pub fn run(stack: &mut Stack, orders: usize) -> Result<()> {
     println!("  outcome:  {books}");
     books.verify(&load)?;
     injected.verify()
+}
+
+/// The clients' load with the fault thread running alongside until the clients are done; then every fault
+/// is healed. Returns what the clients saw and which faults were injected.
+fn place_under_faults(
+    stack: &Stack,
+    token: &str,
+    products: &[String],
+    orders: usize,
+    seed: u64,
+) -> Result<(clients::Load, chaos::Injected)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let faults = chaos::Faults::for_stack(stack)?;
+    let chaos = {
+        let (faults, stop) = (faults.clone(), stop.clone());
+        std::thread::spawn(move || chaos::run(&faults, &stop, seed))
+    };
+    let endpoints = clients::Endpoints {
+        gateway: &stack.gateway_url,
+        cognito: &stack.cognito_endpoint,
+        client_id: &stack.client_id,
+    };
+    let load = clients::place(&endpoints, token, products, orders, seed);
+    stop.store(true, Ordering::Relaxed);
+    let injected = chaos
+        .join()
+        .map_err(|_| anyhow::anyhow!("the fault thread panicked"))?;
+    faults.heal()?;
+    Ok((load, injected))
 }

@@ -132,9 +132,36 @@ pub(super) async fn reserve(
         .map(|l| l.product_id);
     let mut products = stock::lock_products(&txn, wanted).await?;
     let locked = Instant::now();
+    let (changes, confirmed) = decide_reservations(&mut products, &pending, &mut outcomes)?;
+    let reserved = quantities(confirmed.iter().flat_map(|(o, _)| &o.lines));
+    stock::move_stock(&txn, &reserved, StockMove::Reserve).await?;
+    let confirmed_ids: Vec<OrderId> = confirmed.iter().map(|(o, _)| o.id).collect();
+    stock::capture_prices(&txn, &confirmed_ids).await?;
+    fulfilment::write_statuses(&txn, &changes).await?;
+    let events = confirmed_events(orders, &confirmed_ids);
+    let outbox_ids = outbox::enqueue_many(&txn, &events).await?;
+    txn.commit().await?;
+    locks_released("reserve", locked, orders.len());
+    for ((order, total), outbox_id) in confirmed.into_iter().zip(outbox_ids) {
+        outcomes.insert(order.id, ReserveOutcome::Confirmed { total, outbox_id });
+    }
+    Ok(outcomes)
+}
+
+/// A batch decided: every status change, and the confirmed orders with their totals.
+type Decided<'a> = (Vec<StatusChange>, Vec<(&'a Order, Money)>);
+
+/// Decides each pending order, one after another, against the locked stock in memory: reserved whole (with
+/// its total) or rejected (its reason also goes to `outcomes`); returns every status change and the confirmed
+/// orders with their totals.
+fn decide_reservations<'a>(
+    products: &mut HashMap<domain::ProductId, domain::ProductStock>,
+    pending: &'a [(Order, domain::Transition)],
+    outcomes: &mut HashMap<OrderId, ReserveOutcome>,
+) -> Result<Decided<'a>, DbErr> {
     let (mut changes, mut confirmed) = (Vec::new(), Vec::new());
-    for (order, to_confirmed) in &pending {
-        let change = match domain::stock::reserve(&mut products, &order.lines) {
+    for (order, to_confirmed) in pending {
+        let change = match domain::stock::reserve(products, &order.lines) {
             Ok(total) => {
                 confirmed.push((order, total));
                 StatusChange {
@@ -159,18 +186,21 @@ pub(super) async fn reserve(
         };
         changes.push(change);
     }
-    let reserved = quantities(confirmed.iter().flat_map(|(o, _)| &o.lines));
-    stock::move_stock(&txn, &reserved, StockMove::Reserve).await?;
-    let confirmed_ids: Vec<OrderId> = confirmed.iter().map(|(o, _)| o.id).collect();
-    stock::capture_prices(&txn, &confirmed_ids).await?;
-    fulfilment::write_statuses(&txn, &changes).await?;
+    Ok((changes, confirmed))
+}
+
+/// The queue 2 message of each confirmed order, with the trace context of the message that carried it in.
+fn confirmed_events(
+    orders: &[(OrderId, TraceContext)],
+    confirmed_ids: &[OrderId],
+) -> Vec<(Event, TraceContext)> {
     let trace_of = |id: OrderId| {
         orders
             .iter()
             .find(|(o, _)| *o == id)
             .map(|(_, t)| t.clone())
     };
-    let events: Vec<(Event, TraceContext)> = confirmed_ids
+    confirmed_ids
         .iter()
         .map(|&id| {
             (
@@ -178,14 +208,7 @@ pub(super) async fn reserve(
                 trace_of(id).unwrap_or_default(),
             )
         })
-        .collect();
-    let outbox_ids = outbox::enqueue_many(&txn, &events).await?;
-    txn.commit().await?;
-    locks_released("reserve", locked, orders.len());
-    for ((order, total), outbox_id) in confirmed.into_iter().zip(outbox_ids) {
-        outcomes.insert(order.id, ReserveOutcome::Confirmed { total, outbox_id });
-    }
-    Ok(outcomes)
+        .collect()
 }
 
 /// Moves the reserved quantities of each confirmed order of `ids` out of stock and marks it `fulfilled`, in
@@ -221,6 +244,17 @@ pub(super) async fn commit(
     fulfilment::write_statuses(&txn, &changes).await?;
     txn.commit().await?;
     locks_released("commit", locked, ids.len());
+    record_fulfilled(&mut outcomes, confirmed, &updated);
+    Ok(outcomes)
+}
+
+/// Records each committed order as fulfilled in `outcomes`, with the products of its own that the batch left
+/// low (`updated` is every product row the batch moved).
+fn record_fulfilled(
+    outcomes: &mut HashMap<OrderId, CommitOutcome>,
+    confirmed: Vec<(Order, domain::Transition)>,
+    updated: &[domain::ProductStock],
+) {
     let low: Vec<LowStock> = updated.iter().filter_map(|p| p.low_stock()).collect();
     for (order, _) in confirmed {
         let low_stock = low
@@ -242,7 +276,6 @@ pub(super) async fn commit(
             },
         );
     }
-    Ok(outcomes)
 }
 
 /// Cancels an open order and releases its reservation, if it has one. With `customer`, only that customer's

@@ -90,31 +90,38 @@ impl OrderService {
             CommitOutcome::Fulfilled {
                 low_stock,
                 accepted_at,
-            } => {
-                let latency = chrono::Utc::now() - accepted_at;
-                tracing::info!(latency_ms = latency.num_milliseconds(), "order fulfilled");
-                metrics::count(metrics::ORDERS_FULFILLED, 1);
-                metrics::milliseconds(
-                    metrics::FULFILMENT_LATENCY,
-                    latency.num_milliseconds() as f64,
-                );
-                for p in low_stock {
-                    tracing::warn!(
-                        event = "low_stock",
-                        product_id = %p.product_id,
-                        sku = p.sku,
-                        available = p.available,
-                        threshold = p.threshold,
-                        "stock is running low"
-                    );
-                    metrics::count(metrics::LOW_STOCK_EVENTS, 1);
-                }
-            }
+            } => log_fulfilled(low_stock, accepted_at),
             CommitOutcome::AlreadyHandled(status) => {
                 tracing::info!(%status, "duplicate or late delivery: the order is not confirmed")
             }
             CommitOutcome::OrderNotFound => return Err(ServiceError::OrderNotFound),
         }
         Ok(())
+    }
+}
+
+/// The log lines and metrics of a fulfilled order: its accept-to-fulfilled latency, and one warning per
+/// product of it that the batch left low.
+fn log_fulfilled(
+    low_stock: Vec<crate::domain::LowStock>,
+    accepted_at: chrono::DateTime<chrono::Utc>,
+) {
+    let latency = chrono::Utc::now() - accepted_at;
+    tracing::info!(latency_ms = latency.num_milliseconds(), "order fulfilled");
+    metrics::count(metrics::ORDERS_FULFILLED, 1);
+    metrics::milliseconds(
+        metrics::FULFILMENT_LATENCY,
+        latency.num_milliseconds() as f64,
+    );
+    for p in low_stock {
+        tracing::warn!(
+            event = "low_stock",
+            product_id = %p.product_id,
+            sku = p.sku,
+            available = p.available,
+            threshold = p.threshold,
+            "stock is running low"
+        );
+        metrics::count(metrics::LOW_STOCK_EVENTS, 1);
     }
 }

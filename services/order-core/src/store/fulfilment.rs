@@ -9,7 +9,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use entity::orders;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityName, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, Value,
+    QueryOrder, QueryResult, QuerySelect, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -77,6 +77,23 @@ pub async fn write_statuses(
     if changes.is_empty() {
         return Ok(now);
     }
+    let (sql, values) = update_statement(now, changes);
+    let written = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await?;
+    if written.len() != changes.len() {
+        return Err(stale_change(&written, changes));
+    }
+    Ok(now)
+}
+
+/// The one `UPDATE … FROM (VALUES …)` statement for `changes` and its bind values (`$1` is `now`); each row
+/// updates only if the order still has its transition's `from` status.
+fn update_statement(now: DateTime<Utc>, changes: &[StatusChange]) -> (String, Vec<Value>) {
     let mut values: Vec<Value> = vec![now.into()];
     let rows: Vec<String> = changes
         .iter()
@@ -103,27 +120,22 @@ pub async fn write_statuses(
         orders = orders::Entity.table_name(),
         details = detail_assignments(changes),
     );
-    let written = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            txn.get_database_backend(),
-            sql,
-            values,
-        ))
-        .await?;
-    if written.len() != changes.len() {
-        let written: Vec<Uuid> = written
-            .iter()
-            .filter_map(|r| r.try_get_by_index(0).ok())
-            .collect();
-        let stale = changes.iter().find(|c| !written.contains(&c.id.0));
-        let (id, from) = stale.map_or((Uuid::nil(), ""), |c| {
-            (c.id.0, c.transition.from().as_str())
-        });
-        return Err(DbErr::Custom(format!(
-            "order {id} is no longer {from}: a status change without the order's lock"
-        )));
-    }
-    Ok(now)
+    (sql, values)
+}
+
+/// The error for a batch in which some row was no longer in its `from` status, naming the first such order.
+fn stale_change(written: &[QueryResult], changes: &[StatusChange]) -> DbErr {
+    let written: Vec<Uuid> = written
+        .iter()
+        .filter_map(|r| r.try_get_by_index(0).ok())
+        .collect();
+    let stale = changes.iter().find(|c| !written.contains(&c.id.0));
+    let (id, from) = stale.map_or((Uuid::nil(), ""), |c| {
+        (c.id.0, c.transition.from().as_str())
+    });
+    DbErr::Custom(format!(
+        "order {id} is no longer {from}: a status change without the order's lock"
+    ))
 }
 
 /// The detail columns these changes set, and only those: each function's role may update exactly the columns

@@ -34,33 +34,9 @@ where
             Value::String(event.metadata().level().to_string()),
         );
         // Ids first, while no span extension is borrowed: looking them up may build the OpenTelemetry span.
-        if let Some(id) = ctx.lookup_current().map(|s| s.id()) {
-            let cx = tracing::dispatcher::get_default(|d| {
-                tracing_opentelemetry::get_otel_context(&id, d)
-            });
-            if let Some(cx) = cx {
-                let sc = cx.span().span_context().clone();
-                if sc.is_valid() {
-                    line.insert("trace_id".into(), Value::String(sc.trace_id().to_string()));
-                    line.insert("span_id".into(), Value::String(sc.span_id().to_string()));
-                }
-            }
-        }
+        insert_trace_ids(&mut line, ctx);
         // Span fields, outermost first, so inner spans win (e.g. the message's order_id).
-        if let Some(scope) = ctx.event_scope() {
-            for span in scope.from_root() {
-                if let Some(fields) = span.extensions().get::<FormattedFields<N>>()
-                    && let Ok(Value::Object(map)) = serde_json::from_str::<Value>(fields)
-                {
-                    for (k, v) in map {
-                        if !k.starts_with("otel.") {
-                            line.insert(k, v);
-                        }
-                    }
-                }
-                line.insert("span".into(), Value::String(span.name().to_owned()));
-            }
-        }
+        insert_span_fields(&mut line, ctx);
         let mut visitor = Visitor(&mut line);
         event.record(&mut visitor);
         line.insert(
@@ -68,6 +44,47 @@ where
             Value::String(event.metadata().target().to_owned()),
         );
         writeln!(writer, "{}", Value::Object(line))
+    }
+}
+
+/// The OpenTelemetry `trace_id` and `span_id` of the current span, when it has a valid span context.
+fn insert_trace_ids<S, N>(line: &mut Map<String, Value>, ctx: &FmtContext<'_, S, N>)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    if let Some(id) = ctx.lookup_current().map(|s| s.id()) {
+        let cx =
+            tracing::dispatcher::get_default(|d| tracing_opentelemetry::get_otel_context(&id, d));
+        if let Some(cx) = cx {
+            let sc = cx.span().span_context().clone();
+            if sc.is_valid() {
+                line.insert("trace_id".into(), Value::String(sc.trace_id().to_string()));
+                line.insert("span_id".into(), Value::String(sc.span_id().to_string()));
+            }
+        }
+    }
+}
+
+/// The fields of the spans the event happened in (`otel.*` left out), and the innermost span's name as `span`.
+fn insert_span_fields<S, N>(line: &mut Map<String, Value>, ctx: &FmtContext<'_, S, N>)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    if let Some(scope) = ctx.event_scope() {
+        for span in scope.from_root() {
+            if let Some(fields) = span.extensions().get::<FormattedFields<N>>()
+                && let Ok(Value::Object(map)) = serde_json::from_str::<Value>(fields)
+            {
+                for (k, v) in map {
+                    if !k.starts_with("otel.") {
+                        line.insert(k, v);
+                    }
+                }
+            }
+            line.insert("span".into(), Value::String(span.name().to_owned()));
+        }
     }
 }
 

@@ -86,24 +86,7 @@ fn watch(
             Ok(Event::Next(at)) if init.is_none() => init = Some(at - started),
             Ok(Event::Next(_)) => {
                 // The answer is in and the runtime waits for the next event: idle.
-                let rss_kib = vm_rss_kib(child.0.id())?;
-                let (Some(init), Some((at, body))) = (init, answered.take()) else {
-                    bail!("asked for a second event without answering the first");
-                };
-                if !(probe.answered)(&body) {
-                    bail!(
-                        "unexpected answer (expected {}): {}",
-                        probe.expected,
-                        body.trim()
-                    );
-                }
-                let answered = at - started;
-                return Ok(Measured {
-                    init,
-                    answered,
-                    rss_kib,
-                    logged: None,
-                });
+                return measure_idle(&child, started, init, answered.take(), probe);
             }
             Ok(Event::Response(at, id, body)) => {
                 if id != request_id {
@@ -120,6 +103,35 @@ fn watch(
             Err(RecvTimeoutError::Disconnected) => bail!("the Runtime API server stopped"),
         }
     }
+}
+
+/// The measurement once the function idles: its memory now, init and answer times, if it answered as the
+/// probe expects.
+fn measure_idle(
+    child: &KillOnDrop,
+    started: Instant,
+    init: Option<Duration>,
+    answered: Option<(Instant, String)>,
+    probe: &Probe,
+) -> Result<Measured> {
+    let rss_kib = vm_rss_kib(child.0.id())?;
+    let (Some(init), Some((at, body))) = (init, answered) else {
+        bail!("asked for a second event without answering the first");
+    };
+    if !(probe.answered)(&body) {
+        bail!(
+            "unexpected answer (expected {}): {}",
+            probe.expected,
+            body.trim()
+        );
+    }
+    let answered = at - started;
+    Ok(Measured {
+        init,
+        answered,
+        rss_kib,
+        logged: None,
+    })
 }
 
 struct KillOnDrop(Child);

@@ -140,35 +140,38 @@ async fn a_request_reaches_the_function_as_a_proxy_event_and_its_response_comes_
     assert!(event["requestContext"].get("authorizer").is_none());
 }
 
+/// The event the echo function received for `GET /things/42` sent with one extra header.
+async fn event_with_header(client: &reqwest::Client, url: &str, name: &str, value: &str) -> Value {
+    client
+        .get(format!("{url}/things/42"))
+        .header(name, value)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn every_event_carries_an_x_ray_trace_header_and_the_clients_other_headers() {
     let url = gateway(Arc::default()).await;
     let client = reqwest::Client::new();
 
-    let plain: Value = client
-        .get(format!("{url}/things/42"))
-        .header(
-            "traceparent",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let passed: Value = client
-        .get(format!("{url}/things/42"))
-        .header(
-            "X-Amzn-Trace-Id",
-            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plain = event_with_header(
+        &client,
+        &url,
+        "traceparent",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
+    .await;
+    let passed = event_with_header(
+        &client,
+        &url,
+        "X-Amzn-Trace-Id",
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0",
+    )
+    .await;
 
     let header = plain["headers"]["x-amzn-trace-id"].as_str().unwrap();
     assert!(

@@ -26,19 +26,7 @@ pub fn check(aws: &dyn Aws, stack: &Stack) -> Outcome {
             );
         }
     };
-    let mut available: Vec<String> = answer["AvailabilityZones"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|z| z["State"] == "available")
-        .filter(|z| {
-            z["ZoneType"]
-                .as_str()
-                .is_none_or(|t| t == "availability-zone")
-        })
-        .filter_map(|z| z["ZoneName"].as_str().map(str::to_owned))
-        .collect();
-    available.sort();
+    let available = available_zones(&answer);
     let needed = if stack.availability_zones.is_empty() {
         stack.zones_needed
     } else {
@@ -64,6 +52,25 @@ pub fn check(aws: &dyn Aws, stack: &Stack) -> Outcome {
             available.join(", ")
         ),
     )
+}
+
+/// The zone names of a DescribeAvailabilityZones answer that are `available` and plain availability zones
+/// (no Local or Wavelength Zones), sorted.
+fn available_zones(answer: &serde_json::Value) -> Vec<String> {
+    let mut available: Vec<String> = answer["AvailabilityZones"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|z| z["State"] == "available")
+        .filter(|z| {
+            z["ZoneType"]
+                .as_str()
+                .is_none_or(|t| t == "availability-zone")
+        })
+        .filter_map(|z| z["ZoneName"].as_str().map(str::to_owned))
+        .collect();
+    available.sort();
+    available
 }
 
 /// The region offers fewer zones than the stack spans (same text as `infra/modules/preflight`).

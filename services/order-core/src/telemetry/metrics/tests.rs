@@ -64,39 +64,57 @@ fn validate(line: &str) -> Result<Value, String> {
         if namespace.is_empty() || namespace.len() > 255 {
             return Err("Namespace length".into());
         }
-        for set in directive["Dimensions"].as_array().ok_or("no Dimensions")? {
-            let keys = set.as_array().ok_or("a dimension set is not an array")?;
-            if keys.len() > 30 {
-                return Err("more than 30 dimensions".into());
-            }
-            for key in keys {
-                let key = key.as_str().ok_or("a dimension key is not a string")?;
-                let value = root.get(key).and_then(Value::as_str);
-                if !value.is_some_and(|v| !v.is_empty() && v.len() <= 1024) {
-                    return Err(format!("dimension {key} is not a top-level string"));
-                }
-            }
+        validate_dimensions(directive, root)?;
+        validate_metrics(directive, root)?;
+    }
+    Ok(record)
+}
+
+/// A directive's `Dimensions`: arrays of at most 30 keys, each naming a top-level string member.
+fn validate_dimensions(
+    directive: &Value,
+    root: &serde_json::Map<String, Value>,
+) -> Result<(), String> {
+    for set in directive["Dimensions"].as_array().ok_or("no Dimensions")? {
+        let keys = set.as_array().ok_or("a dimension set is not an array")?;
+        if keys.len() > 30 {
+            return Err("more than 30 dimensions".into());
         }
-        let metrics = directive["Metrics"].as_array().ok_or("no Metrics")?;
-        if metrics.is_empty() || metrics.len() > 100 {
-            return Err("Metrics must hold 1 to 100 definitions".into());
-        }
-        for metric in metrics {
-            let name = metric["Name"].as_str().ok_or("a metric has no Name")?;
-            if name.is_empty() || name.len() > 255 {
-                return Err("metric Name length".into());
-            }
-            if !root.get(name).is_some_and(Value::is_number) {
-                return Err(format!("metric {name} is not a top-level number"));
-            }
-            if let Some(unit) = metric.get("Unit")
-                && !unit.as_str().is_some_and(|u| UNITS.contains(&u))
-            {
-                return Err(format!("unit {unit} is not a CloudWatch unit"));
+        for key in keys {
+            let key = key.as_str().ok_or("a dimension key is not a string")?;
+            let value = root.get(key).and_then(Value::as_str);
+            if !value.is_some_and(|v| !v.is_empty() && v.len() <= 1024) {
+                return Err(format!("dimension {key} is not a top-level string"));
             }
         }
     }
-    Ok(record)
+    Ok(())
+}
+
+/// A directive's 1 to 100 `Metrics`: each `Name` a top-level number member, its `Unit` (if any) a CloudWatch unit.
+fn validate_metrics(
+    directive: &Value,
+    root: &serde_json::Map<String, Value>,
+) -> Result<(), String> {
+    let metrics = directive["Metrics"].as_array().ok_or("no Metrics")?;
+    if metrics.is_empty() || metrics.len() > 100 {
+        return Err("Metrics must hold 1 to 100 definitions".into());
+    }
+    for metric in metrics {
+        let name = metric["Name"].as_str().ok_or("a metric has no Name")?;
+        if name.is_empty() || name.len() > 255 {
+            return Err("metric Name length".into());
+        }
+        if !root.get(name).is_some_and(Value::is_number) {
+            return Err(format!("metric {name} is not a top-level number"));
+        }
+        if let Some(unit) = metric.get("Unit")
+            && !unit.as_str().is_some_and(|u| UNITS.contains(&u))
+        {
+            return Err(format!("unit {unit} is not a CloudWatch unit"));
+        }
+    }
+    Ok(())
 }
 
 fn reason_for(dimension: &str) -> &'static str {
