@@ -1,5 +1,7 @@
 //! The Lambda handler against a real PostgreSQL: each test gets a fresh, empty database.
 
+mod support;
+
 use std::sync::Arc;
 
 use lambda_runtime::{Context, LambdaEvent};
@@ -10,6 +12,7 @@ use migration::{Migrator, MigratorTrait};
 use order_core::config::DbSettings;
 use order_core::db::Db;
 use serde_json::json;
+use support::secrets_client;
 
 /// Where to create throwaway databases (same default as order-core's tests).
 /// An empty database of its own (`dev_support::database`), which `cargo xtask` drops after the run.
@@ -133,21 +136,6 @@ async fn an_unreachable_database_is_a_lambda_error_naming_the_step() {
         "{}",
         diagnostic.error_message
     );
-}
-
-/// A Secrets Manager client for the emulator `cargo xtask test` starts (a refused loopback port otherwise).
-async fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    let endpoint =
-        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:9".to_owned());
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .load()
-        .await;
-    aws_sdk_secretsmanager::Client::new(&config)
 }
 
 async fn secret(client: &aws_sdk_secretsmanager::Client, username: &str, password: &str) -> String {

@@ -5,6 +5,8 @@
 //! it: the SCRAM verifier stored for the login is the one of the password in the secret.
 //! Roles are cluster-wide and tests run at once: each test rotates a role of its own.
 
+mod support;
+
 use std::sync::Arc;
 
 use base64::Engine;
@@ -16,6 +18,7 @@ use migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statemen
 use order_core::config::{DbSettings, DbSource};
 use order_core::db::Db;
 use serde_json::json;
+use support::secrets_client;
 
 fn admin_url() -> String {
     std::env::var("TEST_DATABASE_ADMIN_URL")
@@ -40,20 +43,6 @@ async fn fresh_database() -> (String, Arc<Db>, DatabaseConnection) {
         .unwrap();
     let conn = Database::connect(&url).await.unwrap();
     (url, db, conn)
-}
-
-async fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    let endpoint =
-        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:9".to_owned());
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .load()
-        .await;
-    aws_sdk_secretsmanager::Client::new(&config)
 }
 
 /// `url` with `login` as its user (the server trusts loopback, so no password).
