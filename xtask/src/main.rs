@@ -28,7 +28,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   fuzz [--max-examples N] [st run options]  schemathesis against the native stack from docs/openapi.yaml:
                        no 5xx, responses as documented, no state change from a rejected request (default 500)
   up                   the whole stack as local processes (no Docker)
-  bench [pipeline|flash|flush|coldstart]  benchmarks (figures only, no assertions on time)
+  bench [pipeline|flash|flush|coldstart|api]  benchmarks (figures only, no assertions on time)
   trace <order-id | trace-id> [spans file]  a trace from the native stack's spans as a waterfall
   soak [--orders N]    orders from 16 clients under random faults, then the books checked (5,000 by default)
   topology [--check]   write infra/topology.json from order_contract::topology (--check: fail if stale)

@@ -1,6 +1,8 @@
-//! `cargo xtask bench [pipeline|flash|flush|coldstart]`: benchmarks that print figures; they assert nothing about time.
+//! `cargo xtask bench [pipeline|flash|flush|coldstart|api]`: benchmarks that print figures; they assert nothing about time.
 
+mod api;
 mod coldstart;
+mod pgbench;
 mod pipeline;
 mod runtime_api;
 
@@ -18,10 +20,14 @@ pub fn bench(root: &Path, args: &[String]) -> Result<()> {
         "flash" => pipeline::flash(root),
         "flush" => flush(root),
         "coldstart" => coldstart::coldstart(root),
+        "api" => api::api(root),
         "all" => pipeline::pipeline(root)
             .and_then(|()| flush(root))
-            .and_then(|()| coldstart::coldstart(root)),
-        other => bail!("unknown benchmark {other}: pipeline | flash | flush | coldstart | all"),
+            .and_then(|()| coldstart::coldstart(root))
+            .and_then(|()| api::api(root)),
+        other => {
+            bail!("unknown benchmark {other}: pipeline | flash | flush | coldstart | api | all")
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use super::output;
+use crate::pgbench::Protocol;
 use native_stack::aws::{Emulators, SqsEmulator, localstack};
 use native_stack::tools::python;
 use native_stack::{database, postgres};
@@ -218,19 +219,11 @@ fn print_sqs_calls(on_emulators: &[(&str, String)]) {
 
 /// pgbench's tps for `xtask/bench/<script>` at `BENCH_CLIENTS` (16) clients for 20 s.
 fn pgbench(root: &Path, db_url: &str, script: &str) -> Result<f64> {
-    let clients = std::env::var("BENCH_CLIENTS").unwrap_or_else(|_| "16".into());
-    eprintln!("== pgbench {script}: {clients} clients, 20 s");
-    let pg = output(
-        Command::new("pgbench")
-            .args(["-n", "-c", &clients, "-j", "2", "-T", "20", "-f"])
-            .arg(root.join("xtask/bench").join(script))
-            .arg(db_url),
-    )?;
-    pg.lines()
-        .find_map(|l| l.strip_prefix("tps = "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .context("pgbench printed no tps")
+    let clients = std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(16);
+    crate::pgbench::tps(root, db_url, script, clients, 20, Protocol::Simple)
 }
 
 /// The number after `key=` in the bench's output.

@@ -163,6 +163,11 @@ impl Host {
         Ok(killed)
     }
 
+    /// The Invoke API's base URL (what [`invoke_url`] takes).
+    pub fn invoke_base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
     /// Fails, naming it, if `cargo lambda watch` has exited.
     pub fn check_alive(&self) -> Result<()> {
         match self
