@@ -11,8 +11,8 @@
 //!
 //! "list 20" is `GET /orders` (the default page: 20 orders of two lines, and a cursor); "get one" is
 //! `GET /orders/{id}`. Both read what `xtask/bench/get_orders_seed.sql` wrote (the reader's 100 orders among
-//! 1,100), as do pgbench's `get_orders_list.sql` and `get_orders_one.sql`, which hold the statements this
-//! handler sends (captured with `log_min_duration_statement = 0`). Each client is a task sending one request at a
+//! 1,100), as do pgbench's `get_orders_list.sql` and `get_orders_one.sql`, which hold the statement this
+//! handler sends for each (captured with `log_min_duration_sample = 0`). Each client is a task sending one request at a
 //! time; the pool has one connection per client, as pgbench has. Per case: 1 s of warm-up, then
 //! `BENCH_SECONDS` (10) measured.
 //!

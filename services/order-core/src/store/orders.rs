@@ -7,7 +7,7 @@ use entity::{order_line, orders, product_info};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -134,21 +134,22 @@ pub async fn insert(
     Ok(Inserted::Created(order))
 }
 
-/// The customer's order, or `None` (also for another customer's order: no existence oracle).
+/// The customer's order, or `None` (also for another customer's order: no existence oracle). One statement:
+/// the order joined to its lines.
 #[tracing::instrument(name = "SELECT orders", skip_all, fields(order_id = %id, db.system = "postgresql", db.operation.name = "SELECT", db.collection.name = "orders"))]
 pub async fn get(
     conn: &DatabaseConnection,
     customer: &CustomerId,
     id: OrderId,
 ) -> Result<Option<Order>, DbErr> {
-    let row = orders::Entity::find_by_id(id.0)
-        .filter(orders::Column::CustomerId.eq(customer.as_str()))
-        .one(conn)
-        .await?;
-    Ok(with_lines(conn, row.into_iter().collect()).await?.pop())
+    let query =
+        orders::Entity::find_by_id(id.0).filter(orders::Column::CustomerId.eq(customer.as_str()));
+    Ok(joined_with_lines(conn, query).await?.pop())
 }
 
-/// One page of the customer's orders, newest first, strictly older than `after`.
+/// One page of the customer's orders, newest first, strictly older than `after`. One statement: the page's ids
+/// (a subquery on the `(customer_id, id DESC)` index, one more than `limit` to tell whether more follow),
+/// joined to the orders and their lines.
 #[tracing::instrument(name = "SELECT orders", skip_all, fields(customer.hash = %crate::telemetry::customer_hash(customer), limit, db.system = "postgresql", db.operation.name = "SELECT", db.collection.name = "orders"))]
 pub async fn list(
     conn: &DatabaseConnection,
@@ -157,22 +158,51 @@ pub async fn list(
     after: Option<OrderId>,
     limit: u64,
 ) -> Result<OrderPage, DbErr> {
-    let mut query = orders::Entity::find()
+    let mut page = orders::Entity::find()
+        .select_only()
+        .column(orders::Column::Id)
         .filter(orders::Column::CustomerId.eq(customer.as_str()))
         .order_by_desc(orders::Column::Id)
         .limit(limit + 1);
     if let Some(status) = status {
-        query = query.filter(orders::Column::Status.eq(status_to_db(status)));
+        page = page.filter(orders::Column::Status.eq(status_to_db(status)));
     }
     if let Some(after) = after {
-        query = query.filter(orders::Column::Id.lt(after.0));
+        page = page.filter(orders::Column::Id.lt(after.0));
     }
-    let mut rows = query.all(conn).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let orders = with_lines(conn, rows).await?;
+    let query = orders::Entity::find()
+        .filter(orders::Column::Id.in_subquery(page.into_query()))
+        .order_by_desc(orders::Column::Id);
+    let mut orders = joined_with_lines(conn, query).await?;
+    let more = orders.len() as u64 > limit;
+    orders.truncate(limit as usize);
     let next_after = more.then(|| orders.last().map(|o| o.id)).flatten();
     Ok(OrderPage { orders, next_after })
+}
+
+/// Runs `query` joined to the lines (a LEFT JOIN, lines in `line_no` order) and assembles the orders, keeping
+/// the query's order: one statement, one round trip, where a second query for the lines costs another round
+/// trip and another pooled connection (each checked out and back with its own ping).
+async fn joined_with_lines(
+    conn: &DatabaseConnection,
+    query: sea_orm::Select<orders::Entity>,
+) -> Result<Vec<Order>, DbErr> {
+    let rows = query
+        .find_also_related(order_line::Entity)
+        .order_by_asc(order_line::Column::LineNo)
+        .all(conn)
+        .await?;
+    let mut assembled: Vec<(orders::Model, Vec<order_line::Model>)> = Vec::new();
+    for (order, line) in rows {
+        match assembled.last_mut() {
+            Some((last, lines)) if last.id == order.id => lines.extend(line),
+            _ => assembled.push((order, line.into_iter().collect())),
+        }
+    }
+    Ok(assembled
+        .into_iter()
+        .map(|(row, lines)| super::order_from_row(row, lines))
+        .collect())
 }
 
 /// Loads the lines of `rows` in one query and assembles the views, keeping the order of `rows`.

@@ -39,38 +39,73 @@ const OPTIONS: Options = Options {
 };
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Starts the stack and prints the breakdown for the demo user's empty list, then for a full page of 20.
+/// Prints the breakdown for the demo user's empty list and for a full page of 20, with get-orders exporting its
+/// spans, then (restarted) with export off.
 pub fn breakdown(root: &Path) -> Result<()> {
     eprintln!("== api: the native stack, for GET /orders through the gateway");
     let stack = native_stack::start(root, &OPTIONS)?;
     let token = cognito::sign_in(&stack.cognito_endpoint, &stack.client_id, TIMEOUT)?;
     let sub = subject(&token)?;
-    let invoke_base = stack
+    let functions = stack
         .functions
         .as_ref()
-        .context("the stack runs no functions")?
-        .invoke_base();
+        .context("the stack runs no functions")?;
     let target = Target {
         gateway: format!("{}/orders", stack.gateway_url),
         authorization: format!("Bearer {token}"),
-        invoke: functions::invoke_url(&invoke_base, "get-orders"),
+        invoke: functions::invoke_url(&functions.invoke_base(), "get-orders"),
         event: series::event(&sub),
         gateway_log: stack.log_dir.join("gateway.log"),
         spans: stack.spans_file.clone(),
     };
     println!("{}", LEGEND.trim_end());
-    let empty = series::measure(&target)?;
+    let empty_on = series::measure(&target, true)?;
     seed_for(root, &stack, &sub)?;
-    let full = series::measure(&target)?;
-    print_table(&[("empty list", &empty), ("list 20", &full)]);
+    let full_on = series::measure(&target, true)?;
+    export_off(&stack)?;
+    let full_off = series::measure(&target, false)?;
+    psql(&stack, &UNSEED.replace("{sub}", &sub))?;
+    let empty_off = series::measure(&target, false)?;
+    print_table(&[
+        ("empty list", &empty_on, &empty_off),
+        ("list 20", &full_on, &full_off),
+    ]);
     Ok(())
+}
+
+/// Restarts the functions (`cargo lambda watch` and every function process, as a crash would) with span export
+/// off: `OTEL_TRACES_EXPORTER=none` wins over the collector (order_core::telemetry::export).
+fn export_off(stack: &Stack) -> Result<()> {
+    let env_file = stack.log_dir.join("functions.env");
+    let mut vars = std::fs::read_to_string(&env_file)?;
+    vars.push_str("OTEL_TRACES_EXPORTER='none'\n");
+    std::fs::write(&env_file, vars)?;
+    stack
+        .functions
+        .as_ref()
+        .context("the stack runs no functions")?
+        .crash_and_restart()?;
+    Ok(())
+}
+
+/// Removes what [`seed_for`] added for `{sub}`.
+const UNSEED: &str = "DELETE FROM order_line WHERE order_id IN (SELECT id FROM orders WHERE customer_id = '{sub}'); \
+                      DELETE FROM orders WHERE customer_id = '{sub}';";
+
+fn psql(stack: &Stack, sql: &str) -> Result<()> {
+    proc::run(Command::new("psql").arg(&stack.database_url).args([
+        "-qv",
+        "ON_ERROR_STOP=1",
+        "-c",
+        sql,
+    ]))
 }
 
 const LEGEND: &str = "
 GET /orders through the local gateway, by component: the demo user's ID token, get-orders a DEBUG build under
-cargo lambda watch exporting its spans to otlp-sink after each response. 1 client, one request at a time,
-p50 in ms of each series (see xtask/bench/src/api/gateway.rs for the method). First with the demo user's
-empty list (as bench coldstart's warm row), then with 100 orders seeded for the demo user (a page of 20).
+cargo lambda watch, exporting its spans to otlp-sink after each response, then restarted with export off.
+1 client, one request at a time, p50 in ms of each series (xtask/bench/src/api/gateway.rs has the method).
+The demo user's empty list (as bench coldstart's warm row), then 100 orders seeded for them (a page of 20).
 ";
 
 /// The Cognito `sub` of an ID token (its payload is trusted here: the gateway verifies it).
@@ -98,12 +133,13 @@ fn seed_for(root: &Path, stack: &Stack, sub: &str) -> Result<()> {
     )
 }
 
-fn print_table(rows: &[(&str, &Figures)]) {
+/// One row per case and export setting; the components, then the export's share.
+fn print_table(rows: &[(&str, &Figures, &Figures)]) {
     println!(
-        "\n{:<11}{:>8}{:>8}{:>10}{:>8}{:>8}{:>8}{:>9}{:>8}{:>8}{:>8}{:>8}",
+        "\n{:<24}{:>7}{:>8}{:>10}{:>8}{:>7}{:>8}{:>9}{:>8}{:>7}{:>8}",
         "p50 ms",
         "client",
-        "paced",
+        "no-token",
         "client-gw",
         "gateway",
         "authz",
@@ -111,30 +147,35 @@ fn print_table(rows: &[(&str, &Figures)]) {
         "emulator",
         "handler",
         "SQL",
-        "direct",
-        "d.paced"
+        "direct"
     );
-    for (label, f) in rows {
-        println!(
-            "{label:<11}{:>8.2}{:>8.2}{:>10.2}{:>8.2}{:>8.2}{:>8.2}{:>9.2}{:>8.2}{:>8.2}{:>8.2}{:>8.2}",
-            f.client,
-            f.client_paced,
-            f.client - f.gateway_whole,
-            f.gateway_whole - f.authorize - f.invoke,
-            f.authorize,
-            f.invoke,
-            f.invoke - f.handler,
-            f.handler,
-            f.sql,
-            f.direct,
-            f.direct_paced,
-        );
+    for (label, on, off) in rows {
+        for (export, f) in [("on", on), ("off", off)] {
+            let (handler, sql) = f.spans.map_or(("-".into(), "-".into()), |(h, s)| {
+                (format!("{h:.2}"), format!("{s:.2}"))
+            });
+            let emulator = f
+                .spans
+                .map_or("-".into(), |(h, _)| format!("{:.2}", f.invoke - h));
+            println!(
+                "{:<24}{:>7.2}{:>8.2}{:>10.2}{:>8.2}{:>7.2}{:>8.2}{emulator:>9}{handler:>8}{sql:>7}{:>8.2}",
+                format!("{label}, export {export}"),
+                f.client,
+                f.refused,
+                f.client - f.gateway_whole,
+                f.gateway_whole - f.authorize - f.invoke,
+                f.authorize,
+                f.invoke,
+                f.direct,
+            );
+        }
     }
+    let shares: Vec<String> = rows
+        .iter()
+        .map(|(label, on, off)| format!("{label} {:+.2} ms", on.client - off.client))
+        .collect();
     println!(
-        "export's share (back-to-back minus paced): {}",
-        rows.iter()
-            .map(|(label, f)| format!("{label} {:.2} ms", f.client - f.client_paced))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "export's share (client, export on minus off): {}",
+        shares.join(", ")
     );
 }

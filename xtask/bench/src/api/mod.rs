@@ -1,11 +1,14 @@
 //! `cargo xtask bench api`: the API at the database's pace. get-orders' two reads ("list 20", "get one")
 //! through the real handler in-process (order-core's `get_orders` bench: event JSON in, response JSON out) at 1
-//! and 16 clients, beside pgbench sending the same statements at the same clients, each as a ratio of it (target
+//! and 16 clients, beside pgbench sending the same statement at the same clients, each as a ratio of it (target
 //! ≥ 0.7); then one warm `GET /orders` through the local gateway, component by component ([`gateway`]).
 //!
-//! Both sides read one database seeded by `xtask/bench/get_orders_seed.sql`. pgbench runs the statements the
-//! handler sends, as the handler sends them: with the extended protocol and statements prepared once per
-//! connection (sqlx's statement cache), so `-M prepared`; one transaction of the script is one request.
+//! Both sides read one database seeded by `xtask/bench/get_orders_seed.sql`. pgbench runs the statement the
+//! handler sends, as the handler sends it: with the extended protocol and the statement prepared once per
+//! connection (sqlx's statement cache), so `-M prepared`; one transaction of the script is one request. What
+//! pgbench leaves out is ours alone: the event's JSON, the spans, the pool's checks (sqlx pings a connection
+//! when it is checked out and again when it is returned: a round trip each), the rows decoded into the domain
+//! and the response's JSON.
 
 mod gateway;
 
@@ -66,7 +69,7 @@ pub fn api(root: &Path) -> Result<()> {
 
 /// One line per case: the handler's rate, pgbench's, the ratio and the verdict.
 fn print_ratios(rows: &[(&str, usize, f64, f64)]) {
-    println!("\nget-orders in-process against pgbench, the same statements ({SECONDS} s each):");
+    println!("\nget-orders in-process against pgbench, the same statement ({SECONDS} s each):");
     for (label, clients, ours, limit) in rows {
         let ratio = ours / limit;
         let verdict = if ratio >= TARGET { "met" } else { "NOT met" };

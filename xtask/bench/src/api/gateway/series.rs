@@ -13,8 +13,6 @@ use native_stack::http;
 /// Measured requests per series, after `WARM_UP` unmeasured ones.
 const REQUESTS: usize = 200;
 const WARM_UP: usize = 20;
-/// Between paced requests: longer than an export to otlp-sink takes.
-const PAUSE: Duration = Duration::from_millis(50);
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where the requests go and where their traces land.
@@ -32,36 +30,35 @@ pub struct Target {
 /// The p50 of each series and source, in ms.
 pub struct Figures {
     pub client: f64,
-    pub client_paced: f64,
+    /// The same request without a token: the gateway answers 401 itself (no JWT to verify, no invocation).
+    pub refused: f64,
     pub gateway_whole: f64,
     pub authorize: f64,
     pub invoke: f64,
-    pub handler: f64,
-    pub sql: f64,
+    /// The handler's server span and its store span; `None` with export off.
+    pub spans: Option<(f64, f64)>,
     pub direct: f64,
-    pub direct_paced: f64,
 }
 
-/// Every series, one after the other.
-pub fn measure(target: &Target) -> Result<Figures> {
-    let through = || through_gateway(target);
-    let direct = || invoke_directly(target);
+/// Every series, one after the other; `spans`: whether the function exports them.
+pub fn measure(target: &Target, spans: bool) -> Result<Figures> {
     let log_from = std::fs::metadata(&target.gateway_log)?.len();
     let spans_from = unix_nanos();
-    let client = timed(through, Duration::ZERO)?;
+    let client = timed(|| through_gateway(target, true))?;
     std::thread::sleep(Duration::from_millis(500)); // the last export lands
     let access = access_log(target, log_from)?;
-    let (handler, sql) = handler_spans(target, spans_from)?;
+    let spans = match spans {
+        true => Some(handler_spans(target, spans_from)?),
+        false => None,
+    };
     Ok(Figures {
         client,
-        client_paced: timed(through, PAUSE)?,
+        refused: timed(|| through_gateway(target, false))?,
         gateway_whole: p50(access.iter().map(|a| a[0]).collect()),
         authorize: p50(access.iter().map(|a| a[1]).collect()),
         invoke: p50(access.iter().map(|a| a[2]).collect()),
-        handler,
-        sql,
-        direct: timed(direct, Duration::ZERO)?,
-        direct_paced: timed(direct, PAUSE)?,
+        spans,
+        direct: timed(|| invoke_directly(target))?,
     })
 }
 
@@ -84,15 +81,14 @@ pub fn event(sub: &str) -> String {
     .to_string()
 }
 
-fn through_gateway(target: &Target) -> Result<()> {
-    let reply = http::send(
-        "GET",
-        &target.gateway,
-        &[("Authorization", &target.authorization)],
-        "",
-        TIMEOUT,
-    )?;
-    if reply.status != 200 {
+/// `GET /orders` through the gateway, with the token (200 expected) or without (401).
+fn through_gateway(target: &Target, with_token: bool) -> Result<()> {
+    let (headers, expected): (&[(&str, &str)], u16) = match with_token {
+        true => (&[("Authorization", &target.authorization)], 200),
+        false => (&[], 401),
+    };
+    let reply = http::send("GET", &target.gateway, headers, "", TIMEOUT)?;
+    if reply.status != expected {
         bail!(
             "GET /orders answered {}: {}",
             reply.status,
@@ -115,11 +111,10 @@ fn invoke_directly(target: &Target) -> Result<()> {
     Ok(())
 }
 
-/// The p50 latency of `REQUESTS` requests (after `WARM_UP`), `pause` between them, in ms.
-fn timed(request: impl Fn() -> Result<()>, pause: Duration) -> Result<f64> {
+/// The p50 latency of `REQUESTS` requests (after `WARM_UP`), back to back, in ms.
+fn timed(request: impl Fn() -> Result<()>) -> Result<f64> {
     let mut latencies = Vec::with_capacity(REQUESTS);
     for i in 0..WARM_UP + REQUESTS {
-        std::thread::sleep(pause);
         let started = Instant::now();
         request()?;
         if i >= WARM_UP {
