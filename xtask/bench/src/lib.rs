@@ -69,3 +69,10 @@ fn percentile(sorted: &[f64], percentile: f64) -> f64 {
     let rank = (percentile / 100.0 * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
+
+/// The number after `key=` in a bench's output.
+fn field(out: &str, key: &str) -> Option<f64> {
+    out.split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.parse().ok())
+}

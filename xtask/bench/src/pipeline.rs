@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use super::output;
+use super::{field, output};
 use crate::pgbench::Protocol;
 use native_stack::aws::{Emulators, SqsEmulator, localstack};
 use native_stack::tools::python;
@@ -224,11 +224,4 @@ fn pgbench(root: &Path, db_url: &str, script: &str) -> Result<f64> {
         .and_then(|c| c.parse().ok())
         .unwrap_or(16);
     crate::pgbench::tps(root, db_url, script, clients, 20, Protocol::Simple)
-}
-
-/// The number after `key=` in the bench's output.
-fn field(out: &str, key: &str) -> Option<f64> {
-    out.split_whitespace()
-        .find_map(|w| w.strip_prefix(&format!("{key}=")))
-        .and_then(|v| v.parse().ok())
 }

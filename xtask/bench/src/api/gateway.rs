@@ -122,15 +122,10 @@ fn subject(token: &str) -> Result<String> {
 
 /// The get-orders seed, with the demo user as the reader.
 fn seed_for(root: &Path, stack: &Stack, sub: &str) -> Result<()> {
-    let seed = std::fs::read_to_string(root.join("xtask/bench/get_orders_seed.sql"))?;
+    let seed = std::fs::read_to_string(root.join(super::SEED))?;
     let file = stack.log_dir.join("get_orders_seed_demo.sql");
     std::fs::write(&file, seed.replace("bench-reader", sub))?;
-    proc::run(
-        Command::new("psql")
-            .arg(&stack.database_url)
-            .args(["-qv", "ON_ERROR_STOP=1", "-f"])
-            .arg(&file),
-    )
+    super::psql_file(&stack.database_url, &file)
 }
 
 /// One row per case and export setting; the components, then the export's share.

@@ -17,10 +17,12 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use super::output;
+use super::{field, output};
 use crate::pgbench::{self, Protocol};
 use native_stack::{database, postgres, proc};
 
+/// The orders both sides read.
+const SEED: &str = "xtask/bench/get_orders_seed.sql";
 /// The bench's own database (the shared server holds others).
 const DATABASE: &str = "bench_api";
 /// Seconds per measured case, for the handler and for pgbench alike.
@@ -37,12 +39,7 @@ const CASES: [(&str, &str, &str); 2] = [
 pub fn api(root: &Path) -> Result<()> {
     let (admin_url, _pg) = postgres::server(root)?;
     let db_url = database::prepare(root, &admin_url, DATABASE, true)?;
-    proc::run(
-        Command::new("psql")
-            .arg(&db_url)
-            .args(["-qv", "ON_ERROR_STOP=1", "-f"])
-            .arg(root.join("xtask/bench/get_orders_seed.sql")),
-    )?;
+    psql_file(&db_url, &root.join(SEED))?;
     eprintln!("== get-orders in-process (release build; the first build takes several minutes)");
     let handler = output(
         Command::new("cargo")
@@ -67,6 +64,16 @@ pub fn api(root: &Path) -> Result<()> {
     gateway::breakdown(root)
 }
 
+/// Runs the SQL file `file` on `db_url`, stopping at the first error.
+fn psql_file(db_url: &str, file: &Path) -> Result<()> {
+    proc::run(
+        Command::new("psql")
+            .arg(db_url)
+            .args(["-qv", "ON_ERROR_STOP=1", "-f"])
+            .arg(file),
+    )
+}
+
 /// One line per case: the handler's rate, pgbench's, the ratio and the verdict.
 fn print_ratios(rows: &[(&str, usize, f64, f64)]) {
     println!("\nget-orders in-process against pgbench, the same statement ({SECONDS} s each):");
@@ -78,11 +85,4 @@ fn print_ratios(rows: &[(&str, usize, f64, f64)]) {
             format!("{label}, {clients:>2} client(s):")
         );
     }
-}
-
-/// The number after `key=` in the bench's output.
-fn field(out: &str, key: &str) -> Option<f64> {
-    out.split_whitespace()
-        .find_map(|w| w.strip_prefix(&format!("{key}=")))
-        .and_then(|v| v.parse().ok())
 }
