@@ -88,6 +88,6 @@ async fn role_passwords() -> Result<Option<RolePasswords>, config::ConfigError> 
     if config::optional("DB_ROLE_SECRET_ARNS").is_none() {
         return Ok(None);
     }
-    let aws = order_core::trust::aws_config().await;
+    let aws = order_core::trust::aws_config().await?;
     RolePasswords::from_env(aws_sdk_secretsmanager::Client::new(&aws))
 }

@@ -10,10 +10,10 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 
@@ -24,8 +24,9 @@ const EXTENSION_NEXT: &str = "/2020-01-01/extension/event/next";
 
 /// What the function did.
 pub enum Event {
-    /// It asked for the next event.
-    Next(Instant),
+    /// It asked for the next event; for the first one, the CPU time its process had used by then (all threads,
+    /// exited ones included), read before the event is sent: its init's CPU.
+    Next(Instant, Option<Duration>),
     /// It answered request `id` with `body`.
     Response(Instant, String, String),
     /// It reported an error, or called something this server does not serve.
@@ -38,6 +39,7 @@ pub struct RuntimeApi {
     /// What the function did, in order.
     pub events: Receiver<Event>,
     stop: Arc<AtomicBool>,
+    invocation: Arc<Invocation>,
 }
 
 /// The one invocation served, and where reports go.
@@ -46,6 +48,8 @@ struct Invocation {
     request_id: String,
     function_arn: String,
     served: AtomicBool,
+    /// The function's process id, once it is spawned (0 before).
+    pid: AtomicU32,
     tx: Mutex<Sender<Event>>,
 }
 
@@ -61,8 +65,10 @@ impl RuntimeApi {
             request_id,
             function_arn,
             served: AtomicBool::new(false),
+            pid: AtomicU32::new(0),
             tx: Mutex::new(tx),
         });
+        let serving = Arc::clone(&invocation);
         let stopping = Arc::clone(&stop);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -70,13 +76,23 @@ impl RuntimeApi {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let invocation = Arc::clone(&invocation);
+                let invocation = Arc::clone(&serving);
                 std::thread::spawn(move || {
                     let _ = serve(stream, &invocation);
                 });
             }
         });
-        Ok(Self { port, events, stop })
+        Ok(Self {
+            port,
+            events,
+            stop,
+            invocation,
+        })
+    }
+
+    /// The function's process, whose CPU time the first `.../next` reads.
+    pub fn watch_pid(&self, pid: u32) {
+        self.invocation.pid.store(pid, Ordering::SeqCst);
     }
 }
 
@@ -112,9 +128,12 @@ fn serve(stream: TcpStream, invocation: &Invocation) -> Result<()> {
             body,
         } = request;
         if method == "GET" && target == NEXT {
-            invocation.report(Event::Next(at));
             if !invocation.served.swap(true, Ordering::SeqCst) {
+                let cpu = process_cpu(invocation.pid.load(Ordering::SeqCst));
+                invocation.report(Event::Next(at, cpu));
                 send_event(&mut writer, invocation)?;
+            } else {
+                invocation.report(Event::Next(at, None));
             } // later ones are never answered: the function idles here
         } else if method == "POST" && target == REGISTER {
             registered(&mut writer, invocation)?;
@@ -134,6 +153,27 @@ fn serve(stream: TcpStream, invocation: &Invocation) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The CPU time process `pid` has used so far, all its threads (`clock_getcpuclockid`); `None` if it is gone.
+fn process_cpu(pid: u32) -> Option<Duration> {
+    if pid == 0 {
+        return None;
+    }
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: `clock` is a valid, writable clockid_t; an unknown pid only makes the call fail.
+    if unsafe { libc::clock_getcpuclockid(pid as libc::pid_t, &mut clock) } != 0 {
+        return None;
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; `clock` came from the kernel just above.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return None;
+    }
+    Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
 }
 
 /// The next request on the connection, `None` once the peer has closed it.

@@ -3,6 +3,8 @@
 
 #[cfg(feature = "database")]
 pub mod database;
+#[cfg(feature = "https-proxy")]
+pub mod https_proxy;
 #[cfg(feature = "postgres-tls")]
 pub mod postgres_tls;
 

@@ -26,7 +26,7 @@ pub async fn connect_db() -> anyhow::Result<Arc<Db>> {
     let settings = DbSettings::from_env()?;
     let secrets = match settings.source {
         DbSource::Secret { .. } => Some(aws_sdk_secretsmanager::Client::new(
-            &crate::trust::aws_config().await,
+            &crate::trust::aws_config().await?,
         )),
         DbSource::Url(_) => None,
     };
@@ -43,7 +43,7 @@ pub async fn deps(function: &Function, clock: &mut InitClock) -> anyhow::Result<
         .collect::<Result<_, crate::config::ConfigError>>()?;
     let settings = DbSettings::from_env()?;
     // `AWS_ENDPOINT_URL` (emulators) and the region come from the standard chain.
-    let aws = crate::trust::aws_config().await;
+    let aws = crate::trust::aws_config().await?;
     clock.mark("aws_config");
     let secrets = matches!(settings.source, DbSource::Secret { .. })
         .then(|| aws_sdk_secretsmanager::Client::new(&aws));

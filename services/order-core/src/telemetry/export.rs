@@ -110,7 +110,7 @@ pub fn exporter(
     let exporter = match destination {
         Destination::Off => return Ok(None),
         Destination::Collector => builder
-            .with_http_client(super::sigv4::blocking_client(timeout)?)
+            .with_http_client(super::sigv4::LazyClient::new(timeout))
             .build(),
         Destination::Signed { endpoint, region } => {
             let client =

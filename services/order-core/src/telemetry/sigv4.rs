@@ -7,7 +7,7 @@
 //! flush, and cached until shortly before they expire. An export never waits longer than its timeout for them.
 
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
@@ -27,7 +27,7 @@ const MAX_RESPONSE: u64 = 4 * 1024 * 1024;
 /// Signs and sends OTLP export requests; every request gets at most `timeout`, credentials included.
 #[derive(Debug)]
 pub struct SigningClient {
-    http: reqwest::blocking::Client,
+    http: LazyClient,
     region: String,
     credentials: CredentialSource,
     timeout: Duration,
@@ -40,9 +40,8 @@ impl SigningClient {
         credentials: CredentialSource,
         timeout: Duration,
     ) -> Result<Self, String> {
-        let http = blocking_client(timeout)?;
         Ok(Self {
-            http,
+            http: LazyClient::new(timeout),
             region,
             credentials,
             timeout,
@@ -59,7 +58,7 @@ impl HttpClient for SigningClient {
         let remaining = self.timeout.saturating_sub(started.elapsed());
         let mut request: reqwest::blocking::Request = request.try_into()?;
         *request.timeout_mut() = Some(remaining.max(Duration::from_millis(1)));
-        let response = self.http.execute(request)?;
+        let response = self.http.get()?.execute(request)?;
         read_response(response)
     }
 }
@@ -193,6 +192,41 @@ fn resolve_forever(incoming: Receiver<Option<Reply>>, cache: Arc<Mutex<Option<Cr
 
 /// The span exporter's HTTP client, `timeout` bounding each request end to end, trusting Mozilla's roots as
 /// webpki-roots compiles them in ([`crate::trust::exporter_tls`]: no system bundle read at init).
+/// The exporter's blocking reqwest client, built by the first export rather than at init: building it starts
+/// two threads and a runtime (about 0.3 ms of CPU, `cargo xtask bench coldstart`), and the first export runs
+/// after the first response, off the cold start's path. A client that cannot be built fails each export, with
+/// the reason.
+#[derive(Debug)]
+pub struct LazyClient {
+    timeout: Duration,
+    client: OnceLock<Result<reqwest::blocking::Client, String>>,
+}
+
+impl LazyClient {
+    /// A client whose requests and connections time out after `timeout`, not built yet.
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            client: OnceLock::new(),
+        }
+    }
+
+    /// The client, built on the first call.
+    pub fn get(&self) -> Result<&reqwest::blocking::Client, HttpError> {
+        self.client
+            .get_or_init(|| blocking_client(self.timeout))
+            .as_ref()
+            .map_err(|e| e.clone().into())
+    }
+}
+
+#[async_trait]
+impl HttpClient for LazyClient {
+    async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        self.get()?.send_bytes(request).await
+    }
+}
+
 pub fn blocking_client(timeout: Duration) -> Result<reqwest::blocking::Client, String> {
     // reqwest's blocking client owns a runtime, which may be neither built nor dropped inside another one:
     // build it on a plain thread, as the OTLP exporter does for its own.

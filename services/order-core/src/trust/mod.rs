@@ -10,20 +10,72 @@
 //!   roots as webpki-roots compiles them in, already parsed.
 //!
 //! The database has its own CA bundle (`PGSSLROOTCERT`, the RDS bundle), read by `config::DbTls`.
+//!
+//! `AWS_CA_BUNDLE` (the name the AWS CLI and the other SDKs read) adds a PEM bundle to the AWS clients' five
+//! roots: for an endpoint that is not AWS's own, such as `cargo xtask bench coldstart`'s HTTPS front of the
+//! emulator, whose throwaway CA the function trusts for that run. Unset in Terraform and compose.
 
 use std::sync::Arc;
 
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 
+use crate::config::{ConfigError, optional};
+
 /// Amazon Root CA 1–4 and Starfield Services Root Certificate Authority – G2 (which cross-signs them), PEM.
 pub const AMAZON_ROOTS_PEM: &str = include_str!("amazon-roots.pem");
 
+/// What the AWS clients trust besides the Amazon roots, read once at init.
+#[derive(Clone, Debug, Default)]
+pub struct AwsTrust {
+    /// `AWS_CA_BUNDLE`'s PEM (read from the file at init); `None`: the Amazon roots alone.
+    pub extra_ca_pem: Option<Vec<u8>>,
+}
+
+impl AwsTrust {
+    /// Reads `AWS_CA_BUNDLE` (optional), strictly: an unreadable file or one without a certificate fails the
+    /// init rather than leave the clients unable to reach their endpoint.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::parse(optional("AWS_CA_BUNDLE").as_deref())
+    }
+
+    /// Reads the PEM bundle at `path`, which must hold at least one certificate.
+    pub fn parse(path: Option<&str>) -> Result<Self, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let invalid = |reason: String| ConfigError::Invalid {
+            name: "AWS_CA_BUNDLE".to_owned(),
+            reason,
+        };
+        let pem =
+            std::fs::read(path.trim()).map_err(|e| invalid(format!("cannot read {path}: {e}")))?;
+        if !pem
+            .windows(b"-----BEGIN CERTIFICATE-----".len())
+            .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+        {
+            return Err(invalid(format!("{path} holds no PEM certificate")));
+        }
+        Ok(Self {
+            extra_ca_pem: Some(pem),
+        })
+    }
+}
+
 /// The AWS configuration of the functions (`AWS_ENDPOINT_URL`, region and credentials from the standard
-/// chain) with the HTTP client every AWS SDK client of theirs uses: rustls on aws-lc-rs, the Amazon roots only.
-pub async fn aws_config() -> aws_config::SdkConfig {
-    let trust = TrustStore::empty()
+/// chain) with the HTTP client every AWS SDK client of theirs uses: rustls on aws-lc-rs, the Amazon roots
+/// (and `AWS_CA_BUNDLE`'s, if set).
+pub async fn aws_config() -> Result<aws_config::SdkConfig, ConfigError> {
+    Ok(aws_config_with(&AwsTrust::from_env()?).await)
+}
+
+/// [`aws_config`] with the trust read already.
+pub async fn aws_config_with(extra: &AwsTrust) -> aws_config::SdkConfig {
+    let mut trust = TrustStore::empty()
         .with_native_roots(false)
         .with_pem_certificate(AMAZON_ROOTS_PEM.as_bytes());
+    if let Some(pem) = &extra.extra_ca_pem {
+        trust = trust.with_pem_certificate(pem.as_slice());
+    }
     let context = TlsContext::builder()
         .with_trust_store(trust)
         .build()
@@ -82,6 +134,11 @@ mod tests {
     async fn the_clients_build_with_their_roots() {
         let config = exporter_tls();
         assert!(config.alpn_protocols.is_empty());
-        assert!(aws_config().await.http_client().is_some());
+        assert!(
+            aws_config_with(&AwsTrust::default())
+                .await
+                .http_client()
+                .is_some()
+        );
     }
 }

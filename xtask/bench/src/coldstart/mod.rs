@@ -8,6 +8,7 @@
 
 mod phases;
 mod run;
+mod tls;
 mod warm;
 
 use std::path::Path;
@@ -29,6 +30,8 @@ const HELLO: &str = "hello-lambda";
 const RELAY: &str = "outbox-relay";
 /// Cold starts per binary.
 const RUNS: usize = 10;
+/// The bare rustls client whose two handshakes the TLS run's target allows for.
+const BARE_TLS: &str = "bare-tls";
 
 /// One binary's figures.
 struct Row {
@@ -47,6 +50,7 @@ pub fn coldstart(root: &Path) -> Result<()> {
     for (bin, _) in &binaries {
         build.args(["--bin", bin]);
     }
+    build.args(["--bin", BARE_TLS]);
     proc::run(&mut build)?;
 
     eprintln!(
@@ -62,10 +66,27 @@ pub fn coldstart(root: &Path) -> Result<()> {
     let stack = stack::start(root, &options)?;
     let rows = binaries
         .iter()
-        .map(|(bin, probe)| measure(root, &stack, bin, probe))
+        .map(|(bin, probe)| measure(root, &stack, bin, probe, None))
         .collect::<Result<Vec<_>>>()?;
     print_table(&rows)?;
     print_phases(&rows)?;
+
+    eprintln!(
+        "== coldstart with the handshakes AWS charges: Secrets Manager over HTTPS, PostgreSQL with verify-full"
+    );
+    let emulator = run::read_env_file(&stack.log_dir.join("functions.env"))?
+        .into_iter()
+        .find_map(|(k, v)| (k == "AWS_ENDPOINT_URL").then_some(v))
+        .context("functions.env names no AWS_ENDPOINT_URL")?;
+    let handshakes = tls::Handshakes::start(root, &emulator)?;
+    let tls_rows = binaries
+        .iter()
+        .filter(|(bin, _)| *bin != HELLO)
+        .map(|(bin, probe)| measure(root, &stack, bin, probe, Some(&handshakes)))
+        .collect::<Result<Vec<_>>>()?;
+    let bare = handshakes.bare(root, RUNS)?;
+    print_tls(&rows, &tls_rows, &bare)?;
+    drop(handshakes);
     warm::warm_latency(&stack)?;
     drop(stack);
     Ok(())
@@ -82,26 +103,36 @@ fn binaries() -> Vec<(&'static str, Probe)> {
         .collect()
 }
 
-/// `RUNS` cold starts of one binary.
-fn measure(root: &Path, stack: &Stack, bin: &'static str, probe: &Probe) -> Result<Row> {
+/// `RUNS` cold starts of one binary; with `tls`, against the TLS peers instead of the plain ones.
+fn measure(
+    root: &Path,
+    stack: &Stack,
+    bin: &'static str,
+    probe: &Probe,
+    tls: Option<&tls::Handshakes>,
+) -> Result<Row> {
     let mut function_env = run::read_env_file(&stack.log_dir.join("functions.env"))?;
     if bin != HELLO {
         // Each function's own secret, for its own role (what `cargo lambda watch` takes from the workspace
         // Cargo.toml's `[workspace.metadata.lambda.bin.<function>.env]`).
         function_env.push(("DB_SECRET_ARN".to_owned(), role_secret_name(bin)));
     }
+    if let Some(tls) = tls {
+        function_env = tls.env(&function_env);
+    }
     let path = root.join("target/release").join(bin);
     let size = std::fs::metadata(&path)
         .with_context(|| format!("{} is missing", path.display()))?
         .len();
-    let log = stack.log_dir.join(format!("coldstart-{bin}.log"));
+    let suffix = if tls.is_some() { "-tls" } else { "" };
+    let log = stack.log_dir.join(format!("coldstart-{bin}{suffix}.log"));
     let runs = (0..RUNS)
         .map(|i| {
             run::cold_start(&path, bin, probe, &function_env, &log, i)
                 .with_context(|| format!("{bin}: cold start {i} (log: {})", log.display()))
         })
         .collect::<Result<Vec<_>>>()?;
-    eprintln!("   {bin}: {RUNS} cold starts");
+    eprintln!("   {bin}{suffix}: {RUNS} cold starts");
     Ok(Row { bin, size, runs })
 }
 
@@ -216,6 +247,11 @@ fn print_phases(rows: &[Row]) -> Result<()> {
         );
         let first_answer = median(row.runs.iter().map(|r| ms(r.answered) - ms(r.init)));
         println!(
+            "  init CPU {:.1} (all threads, exec -> first next; hello-lambda {:.1})",
+            init_cpu(row),
+            init_cpu(hello)
+        );
+        println!(
             "  init {init:.1} = ours {ours:.1} + round trips {trips:.1}; target ours <= hello init {hello_init:.1} + 3 = {:.1}: {}",
             hello_init + 3.0,
             verdict(ours <= hello_init + 3.0)
@@ -233,6 +269,76 @@ fn print_phases(rows: &[Row]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+const TLS_LEGEND: &str = "
+with the handshakes AWS charges: the same release binaries and events, but Secrets Manager over HTTPS (the
+emulator behind a TLS front on localhost) and PostgreSQL with sslmode=verify-full (a throwaway server with
+ssl = on on localhost, migrated as the stack's database), both certificates from one throwaway CA (ECDSA P-256)
+that the functions trust for the run (AWS_CA_BUNDLE, PGSSLROOTCERT). init CPU = the process's CPU time, all
+threads, from exec to its first GET .../next (clock_getcpuclockid). bare-tls: a bare rustls (aws-lc-rs)
+client in a fresh process doing the same two handshakes (its own client config each, as the SDK and sqlx
+build theirs), RUNS runs. Target: init CPU <= hello-lambda's init CPU + 3 ms + bare-tls's two handshakes.";
+
+/// The TLS run: init wall and CPU beside the plain run, the phases, and the target against the bare client.
+fn print_tls(plain: &[Row], tls: &[Row], bare: &[tls::Bare]) -> Result<()> {
+    let hello = plain
+        .iter()
+        .find(|row| row.bin == HELLO)
+        .context("no hello-lambda figures")?;
+    let hello_cpu = init_cpu(hello);
+    let https = median(bare.iter().map(|b| b.https_cpu_ms));
+    let postgres = median(bare.iter().map(|b| b.postgres_cpu_ms));
+    println!("{}", TLS_LEGEND.replace("RUNS", &RUNS.to_string()));
+    println!(
+        "bare-tls, p50 of {} runs: HTTPS handshake {https:.2} ms CPU ({:.2} wall), PostgreSQL SSLRequest + handshake {postgres:.2} ms CPU ({:.2} wall), whole process {:.2} ms CPU",
+        bare.len(),
+        median(bare.iter().map(|b| b.https_wall_ms)),
+        median(bare.iter().map(|b| b.postgres_wall_ms)),
+        median(bare.iter().map(|b| b.process_cpu_ms)),
+    );
+    println!("hello-lambda init CPU p50 {hello_cpu:.2} ms\n");
+    println!(
+        "{:<14} {:>10} {:>10} {:>11} {:>11} {:>9}",
+        "binary", "init plain", "init TLS", "CPU plain", "CPU TLS", "CPU added"
+    );
+    for row in tls {
+        let plain_row = plain
+            .iter()
+            .find(|p| p.bin == row.bin)
+            .context("a TLS row without its plain row")?;
+        println!(
+            "{:<14} {:>8.1}ms {:>8.1}ms {:>9.2}ms {:>9.2}ms {:>7.2}ms",
+            row.bin,
+            p(&millis(&plain_row.runs, |r| r.init), 50.0),
+            p(&millis(&row.runs, |r| r.init), 50.0),
+            init_cpu(plain_row),
+            init_cpu(row),
+            init_cpu(row) - init_cpu(plain_row)
+        );
+    }
+    println!();
+    let allowed = hello_cpu + 3.0 + https + postgres;
+    for row in tls {
+        let logged: Vec<&phases::Logged> =
+            row.runs.iter().filter_map(|r| r.logged.as_ref()).collect();
+        if logged.len() == row.runs.len() {
+            print_function_phases(row, &logged);
+        }
+        let cpu = init_cpu(row);
+        println!(
+            "  init CPU {cpu:.2}; target <= hello {hello_cpu:.2} + 3 + handshakes {:.2} = {allowed:.2}: {} ({:+.2} ms)",
+            https + postgres,
+            verdict(cpu <= allowed),
+            cpu - allowed
+        );
+    }
+    Ok(())
+}
+
+/// p50 of the runs' init CPU, ms (NaN if the process could not be read).
+fn init_cpu(row: &Row) -> f64 {
+    median(row.runs.iter().map(|r| r.init_cpu.map_or(f64::NAN, ms)))
 }
 
 fn print_function_phases(row: &Row, logged: &[&phases::Logged]) {

@@ -22,6 +22,8 @@ pub const MEMORY_MB: &str = "256";
 pub struct Measured {
     /// exec -> first `GET .../invocation/next`.
     pub init: Duration,
+    /// The process's CPU time (all threads) at its first `GET .../invocation/next`: init's CPU.
+    pub init_cpu: Option<Duration>,
     /// exec -> the answer received.
     pub answered: Duration,
     /// VmRSS when the second `.../next` arrives.
@@ -62,6 +64,7 @@ pub fn cold_start(
     let child = cmd
         .spawn()
         .with_context(|| format!("Failed to start {}", path.display()))?;
+    api.watch_pid(child.id());
     let mut measured = watch(&api, KillOnDrop(child), started, &request_id, probe)?;
     measured.logged = phases::read(log, spawned)?;
     Ok(measured)
@@ -77,16 +80,22 @@ fn watch(
 ) -> Result<Measured> {
     let deadline = started + RUN_TIMEOUT;
     let mut init = None;
+    let mut init_cpu = None;
     let mut answered: Option<(Instant, String)> = None;
     loop {
         if Instant::now() > deadline {
             bail!("no answer within {RUN_TIMEOUT:?}");
         }
         match api.events.recv_timeout(Duration::from_millis(50)) {
-            Ok(Event::Next(at)) if init.is_none() => init = Some(at - started),
-            Ok(Event::Next(_)) => {
+            Ok(Event::Next(at, cpu)) if init.is_none() => {
+                init = Some(at - started);
+                init_cpu = cpu;
+            }
+            Ok(Event::Next(..)) => {
                 // The answer is in and the runtime waits for the next event: idle.
-                return measure_idle(&child, started, init, answered.take(), probe);
+                let mut measured = measure_idle(&child, started, init, answered.take(), probe)?;
+                measured.init_cpu = init_cpu;
+                return Ok(measured);
             }
             Ok(Event::Response(at, id, body)) => {
                 if id != request_id {
@@ -128,6 +137,7 @@ fn measure_idle(
     let answered = at - started;
     Ok(Measured {
         init,
+        init_cpu: None,
         answered,
         rss_kib,
         logged: None,
