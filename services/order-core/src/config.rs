@@ -111,21 +111,7 @@ impl DbTls {
             })
             .transpose()?;
         let root_cert_pem = root_cert
-            .map(|path| {
-                let pem = std::fs::read(path.trim())
-                    .map_err(|e| invalid("PGSSLROOTCERT", format!("cannot read {path}: {e}")))?;
-                let has_certificate = pem
-                    .windows(b"-----BEGIN CERTIFICATE-----".len())
-                    .any(|w| w == b"-----BEGIN CERTIFICATE-----");
-                if has_certificate {
-                    Ok(pem)
-                } else {
-                    Err(invalid(
-                        "PGSSLROOTCERT",
-                        format!("{path} holds no PEM certificate"),
-                    ))
-                }
-            })
+            .map(|path| read_pem_bundle("PGSSLROOTCERT", path))
             .transpose()?;
         Ok(Self {
             mode,
@@ -168,6 +154,25 @@ impl RelaySettings {
             expire_after: minutes(parsed_or("ORDER_EXPIRY_MINUTES", 30)?),
             stall_after: minutes(parsed_or("ORDER_STALL_MINUTES", 10)?),
         })
+    }
+}
+
+/// Reads the PEM bundle at `path`, named by the variable `name`: it must be readable and hold at least one
+/// certificate, or the init fails (`PGSSLROOTCERT`, `AWS_CA_BUNDLE`).
+pub fn read_pem_bundle(name: &str, path: &str) -> Result<Vec<u8>, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: name.to_owned(),
+        reason,
+    };
+    let pem =
+        std::fs::read(path.trim()).map_err(|e| invalid(format!("cannot read {path}: {e}")))?;
+    let has_certificate = pem
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----");
+    if has_certificate {
+        Ok(pem)
+    } else {
+        Err(invalid(format!("{path} holds no PEM certificate")))
     }
 }
 

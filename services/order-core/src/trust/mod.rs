@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 
-use crate::config::{ConfigError, optional};
+use crate::config::{ConfigError, optional, read_pem_bundle};
 
 /// Amazon Root CA 1–4 and Starfield Services Root Certificate Authority – G2 (which cross-signs them), PEM.
 pub const AMAZON_ROOTS_PEM: &str = include_str!("amazon-roots.pem");
@@ -40,23 +40,10 @@ impl AwsTrust {
 
     /// Reads the PEM bundle at `path`, which must hold at least one certificate.
     pub fn parse(path: Option<&str>) -> Result<Self, ConfigError> {
-        let Some(path) = path else {
-            return Ok(Self::default());
-        };
-        let invalid = |reason: String| ConfigError::Invalid {
-            name: "AWS_CA_BUNDLE".to_owned(),
-            reason,
-        };
-        let pem =
-            std::fs::read(path.trim()).map_err(|e| invalid(format!("cannot read {path}: {e}")))?;
-        if !pem
-            .windows(b"-----BEGIN CERTIFICATE-----".len())
-            .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-        {
-            return Err(invalid(format!("{path} holds no PEM certificate")));
-        }
         Ok(Self {
-            extra_ca_pem: Some(pem),
+            extra_ca_pem: path
+                .map(|path| read_pem_bundle("AWS_CA_BUNDLE", path))
+                .transpose()?,
         })
     }
 }
