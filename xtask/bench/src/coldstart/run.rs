@@ -93,9 +93,7 @@ fn watch(
             }
             Ok(Event::Next(..)) => {
                 // The answer is in and the runtime waits for the next event: idle.
-                let mut measured = measure_idle(&child, started, init, answered.take(), probe)?;
-                measured.init_cpu = init_cpu;
-                return Ok(measured);
+                return measure_idle(&child, started, init, init_cpu, answered.take(), probe);
             }
             Ok(Event::Response(at, id, body)) => {
                 if id != request_id {
@@ -120,6 +118,7 @@ fn measure_idle(
     child: &KillOnDrop,
     started: Instant,
     init: Option<Duration>,
+    init_cpu: Option<Duration>,
     answered: Option<(Instant, String)>,
     probe: &Probe,
 ) -> Result<Measured> {
@@ -137,7 +136,7 @@ fn measure_idle(
     let answered = at - started;
     Ok(Measured {
         init,
-        init_cpu: None,
+        init_cpu,
         answered,
         rss_kib,
         logged: None,
